@@ -1,0 +1,129 @@
+"""Page forms. They parse and show errors; the accounts services decide and write."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from lms.accounts import policies, selectors
+from lms.accounts.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Locality, School, User
+from lms.errors import ApplicationError
+
+
+class ServiceErrorsMixin:
+    """Show an ApplicationError's field messages next to the fields they belong to."""
+
+    def add_service_errors(self, error: ApplicationError) -> None:
+        form: Any = self
+        for field, messages in error.fields.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message)
+        if not error.fields:
+            form.add_error(None, error.message)
+
+
+class SchoolForm(ServiceErrorsMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    code = forms.SlugField(
+        label=_("Code"), max_length=40, help_text=_("For example kg-ik-karakol-1.")
+    )
+    region = forms.ModelChoiceField(label=_("Region"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    locality = forms.ChoiceField(label=_("Locality"), choices=Locality.choices)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages of instruction"),
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        regions = selectors.region_list_visible(user=user)
+        self.fields["region"].queryset = regions  # type: ignore[attr-defined]
+        self.fields["time_zone"].initial = "Asia/Bishkek"
+
+    @staticmethod
+    def initial_for(school: School) -> dict[str, Any]:
+        return {
+            "name": school.name,
+            "code": school.code,
+            "region": school.region_id,
+            "locality": school.locality,
+            "languages": school.languages,
+            "time_zone": school.time_zone,
+        }
+
+
+class PersonForm(ServiceErrorsMixin, forms.Form):
+    username = forms.RegexField(
+        label=_("Username"),
+        regex=r"^[\w.@+-]+\Z",
+        max_length=150,
+        help_text=_("Letters, digits and @ . + - _ only."),
+    )
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"))
+    school = forms.ModelChoiceField(label=_("Home school"), queryset=None, required=False)  # type: ignore[arg-type]
+    region = forms.ModelChoiceField(
+        label=_("Administered region"),
+        queryset=None,  # type: ignore[arg-type]
+        required=False,
+        help_text=_("Only for region administrators."),
+    )
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = PhoneNumberField(label=_("Phone number"), required=False, region="KG")
+    preferred_language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("Browser's language")), *LANGUAGE_CHOICES],
+        required=False,
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    password = forms.CharField(
+        label=_("Password"),
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text=_("Required for a new person. Leave empty to keep the current password."),
+    )
+
+    def __init__(self, *args: Any, user: User, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.creating = creating
+        roles = policies.assignable_roles(user)
+        self.fields["role"].choices = [(role.value, role.label) for role in roles]  # type: ignore[attr-defined]
+        self.fields["school"].queryset = selectors.school_list_visible(user=user)  # type: ignore[attr-defined]
+        self.fields["region"].queryset = selectors.region_list_visible(user=user)  # type: ignore[attr-defined]
+        if not policies.is_platform_admin(user):
+            del self.fields["region"]
+        self.fields["time_zone"].initial = "Asia/Bishkek"
+        if policies.is_school_admin(user):
+            self.fields["school"].initial = user.school_id
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data.get("password", "")
+        if self.creating and not password:
+            raise forms.ValidationError(_("Set a password for the new person."))
+        return password
+
+    def person_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data.pop("password", None)
+        data["phone"] = data.get("phone") or ""
+        return data
+
+    @staticmethod
+    def initial_for(person: User) -> dict[str, Any]:
+        return {
+            "username": person.username,
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "role": person.role,
+            "school": person.school_id,
+            "region": person.region_id,
+            "email": person.email,
+            "phone": person.phone,
+            "preferred_language": person.preferred_language,
+            "time_zone": person.time_zone,
+        }

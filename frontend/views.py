@@ -1,0 +1,191 @@
+"""Server-rendered pages. Each view parses the request, asks the policies, calls one service or
+selector and renders; no rules live here."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
+
+from frontend.forms import PersonForm, SchoolForm
+from lms.accounts import policies, selectors, services
+from lms.accounts.models import Role, User
+from lms.errors import ApplicationError
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "frontend/sign_in.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo_accounts"] = selectors.demo_accounts()
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    """Django's sign-out view only answers POST (a link or an image cannot sign you out)."""
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated:
+        try:
+            services.user_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+        except ApplicationError as error:
+            messages.error(request, error.fields["language"][0])
+            return redirect("frontend:home")
+    return i18n.set_language(request)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    context: dict[str, Any] = {"role": Role(user.role)}
+    if policies.can_create_schools(user) or policies.is_school_admin(user):
+        context["schools"] = selectors.school_list_with_counts(user=user)
+    if policies.can_list_people(user):
+        context["people_by_role"] = (
+            selectors.person_list_visible(user=user)
+            .filter(is_active=True)
+            .values("role")
+            .annotate(count=Count("pk"))
+            .order_by("role")
+        )
+    return render(request, "frontend/home.html", context)
+
+
+# --- schools --------------------------------------------------------------------------------
+@login_required
+def school_list(request: HttpRequest) -> HttpResponse:
+    if not (policies.can_create_schools(request.user) or policies.is_school_admin(request.user)):
+        raise PermissionDenied
+    return render(
+        request,
+        "frontend/school_list.html",
+        {
+            "schools": selectors.school_list_with_counts(user=request.user),
+            "can_create": policies.can_create_schools(request.user),
+        },
+    )
+
+
+@login_required
+def school_edit(request: HttpRequest, school_id: int | None = None) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    school = None
+    if school_id is not None:
+        school = get_object_or_404(selectors.school_list_visible(user=user), pk=school_id)
+        if not policies.can_manage_school(user, school):
+            raise PermissionDenied
+    elif not policies.can_create_schools(user):
+        raise PermissionDenied
+
+    if request.method == "POST":
+        form = SchoolForm(request.POST, user=user)
+        if form.is_valid():
+            try:
+                if school is None:
+                    school = services.school_create(by=user, **form.cleaned_data)
+                    messages.success(request, _("The school was added."))
+                else:
+                    services.school_update(school=school, by=user, data=form.cleaned_data)
+                    messages.success(request, _("The school was saved."))
+                return redirect("frontend:school-list")
+            except ApplicationError as error:
+                form.add_service_errors(error)
+    else:
+        form = SchoolForm(initial=SchoolForm.initial_for(school) if school else None, user=user)
+    return render(request, "frontend/school_form.html", {"form": form, "school": school})
+
+
+# --- people ---------------------------------------------------------------------------------
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not policies.can_list_people(user):
+        raise PermissionDenied
+    people = selectors.person_list_visible(user=user)
+    role = request.GET.get("role", "")
+    if role in Role.values:
+        people = people.filter(role=role)
+    query = request.GET.get("q", "").strip()
+    if query:
+        people = people.filter(
+            Q(username__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+        )
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    manageable = set(
+        selectors.person_list_manageable(user=user)
+        .filter(pk__in=[person.pk for person in page])
+        .values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "frontend/person_list.html",
+        {
+            "page": page,
+            "manageable": manageable,
+            "roles": Role.choices,
+            "role": role,
+            "query": query,
+        },
+    )
+
+
+@login_required
+def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    person = None
+    if person_id is not None:
+        person = get_object_or_404(selectors.person_list_visible(user=user), pk=person_id)
+        if not policies.can_manage_person(user, person):
+            raise PermissionDenied
+    elif not policies.can_list_people(user):
+        raise PermissionDenied
+
+    if request.method == "POST":
+        form = PersonForm(request.POST, user=user, creating=person is None)
+        if form.is_valid():
+            password = form.cleaned_data["password"]
+            try:
+                if person is None:
+                    services.person_create(by=user, password=password, **form.person_data())
+                    messages.success(request, _("The person was added."))
+                else:
+                    services.person_update(
+                        person=person, by=user, data=form.person_data(), password=password or None
+                    )
+                    messages.success(request, _("The changes were saved."))
+                return redirect("frontend:person-list")
+            except ApplicationError as error:
+                form.add_service_errors(error)
+    else:
+        initial = PersonForm.initial_for(person) if person else None
+        form = PersonForm(initial=initial, user=user, creating=person is None)
+    return render(request, "frontend/person_form.html", {"form": form, "person": person})
+
+
+@login_required
+@require_POST
+def person_set_active(request: HttpRequest, person_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    person = get_object_or_404(selectors.person_list_visible(user=user), pk=person_id)
+    active = request.POST.get("active") == "1"
+    services.person_set_active(person=person, by=user, active=active)
+    if active:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": person})
+    else:
+        messages.success(request, _("%(name)s was deactivated.") % {"name": person})
+    return redirect("frontend:person-list")

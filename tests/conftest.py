@@ -1,0 +1,121 @@
+"""Shared fixtures.
+
+Tests that need a real service carry a marker (postgres, redis, browser). Without the service
+they are skipped on a developer's machine, and fail under CI (CI=true), where every service
+must be there.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from lms.accounts.models import Region, Role, School, User
+from tests.factories import RegionFactory, SchoolFactory, make_person
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres" and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        return "PostgreSQL is not configured (DATABASE_URL)"
+    if marker == "redis" and not settings.REDIS_URL:
+        return "Redis is not configured (REDIS_URL)"
+    if marker == "browser" and not shutil.which(CHROMIUM):
+        return f"{CHROMIUM} is not installed"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("postgres", "redis", "browser"):
+            if item.get_closest_marker(marker) is None:
+                continue
+            reason = _service_missing(marker)
+            if reason is not None and not IN_CI:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if not IN_CI:
+        return
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is not None:
+            reason = _service_missing(marker)
+            if reason:
+                pytest.fail(f"CI must run this test, but {reason}.")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle and lockout counters must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@dataclass
+class World:
+    """Two regions; region A has schools A1 and A2, region B has school B1. One person of
+    every role in A1 (the "own" school), plus people in A2 and B1 to test the boundaries."""
+
+    region_a: Region
+    region_b: Region
+    school_a1: School
+    school_a2: School
+    school_b1: School
+    platform_admin: User
+    region_admin_a: User
+    region_admin_b: User
+    school_admin_a1: User
+    school_admin_a2: User
+    school_admin_b1: User
+    teacher_a1: User
+    facilitator_a1: User
+    student_a1: User
+    teacher_a2: User
+    student_a2: User
+    student_b1: User
+
+    def everyone(self) -> list[User]:
+        return [value for value in vars(self).values() if isinstance(value, User)]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    region_a, region_b = RegionFactory(name="Region A"), RegionFactory(name="Region B")
+    a1 = SchoolFactory(region=region_a, name="A1")
+    a2 = SchoolFactory(region=region_a, name="A2")
+    b1 = SchoolFactory(region=region_b, name="B1")
+    return World(
+        region_a=region_a,
+        region_b=region_b,
+        school_a1=a1,
+        school_a2=a2,
+        school_b1=b1,
+        platform_admin=make_person(Role.PLATFORM_ADMIN),
+        region_admin_a=make_person(Role.REGION_ADMIN, region=region_a),
+        region_admin_b=make_person(Role.REGION_ADMIN, region=region_b),
+        school_admin_a1=make_person(Role.SCHOOL_ADMIN, school=a1),
+        school_admin_a2=make_person(Role.SCHOOL_ADMIN, school=a2),
+        school_admin_b1=make_person(Role.SCHOOL_ADMIN, school=b1),
+        teacher_a1=make_person(Role.TEACHER, school=a1),
+        facilitator_a1=make_person(Role.FACILITATOR, school=a1),
+        student_a1=make_person(Role.STUDENT, school=a1),
+        teacher_a2=make_person(Role.TEACHER, school=a2),
+        student_a2=make_person(Role.STUDENT, school=a2),
+        student_b1=make_person(Role.STUDENT, school=b1),
+    )
