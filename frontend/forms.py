@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from lms.accounts import policies, selectors
-from lms.accounts.models import LANGUAGE_CHOICES, TIME_ZONE_CHOICES, Locality, School, User
+from lms.accounts.models import (
+    LANGUAGE_CHOICES,
+    TIME_ZONE_CHOICES,
+    Locality,
+    Region,
+    School,
+    User,
+)
 from lms.errors import ApplicationError
 
 
@@ -29,7 +36,9 @@ class SchoolForm(ServiceErrorsMixin, forms.Form):
     code = forms.SlugField(
         label=_("Code"), max_length=40, help_text=_("For example kg-ik-karakol-1.")
     )
-    region = forms.ModelChoiceField(label=_("Region"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    region = forms.ModelChoiceField(
+        label=_("Region"), queryset=Region.objects.none(), empty_label=None
+    )
     locality = forms.ChoiceField(label=_("Locality"), choices=Locality.choices)
     languages = forms.MultipleChoiceField(
         label=_("Languages of instruction"),
@@ -66,10 +75,12 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
     role = forms.ChoiceField(label=_("Role"))
-    school = forms.ModelChoiceField(label=_("Home school"), queryset=None, required=False)  # type: ignore[arg-type]
+    school = forms.ModelChoiceField(
+        label=_("Home school"), queryset=School.objects.none(), required=False
+    )
     region = forms.ModelChoiceField(
         label=_("Administered region"),
-        queryset=None,  # type: ignore[arg-type]
+        queryset=Region.objects.none(),
         required=False,
         help_text=_("Only for region administrators."),
     )

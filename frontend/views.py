@@ -40,7 +40,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if request.user.is_authenticated:
         try:
-            services.user_language_set(user=request.user, language=language)  # type: ignore[arg-type]
+            services.user_language_set(user=request.user, language=language)
         except ApplicationError as error:
             messages.error(request, error.fields["language"][0])
             return redirect("frontend:home")

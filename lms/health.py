@@ -42,7 +42,7 @@ def check_redis() -> Check:
 def check_celery() -> Check:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "mode": "eager (tasks run in the web process)"}
-    replies = celery_app.control.ping(timeout=1.0)
+    replies = celery_app.control.ping(timeout=1.0) or []
     workers = sorted(name for reply in replies for name in reply)
     return {"ok": bool(workers), "workers": workers}
 

@@ -18,17 +18,21 @@ from lms.accounts.models import Region, School, User
 from lms.errors import ApplicationError
 
 
-class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ServiceAdmin(admin.ModelAdmin):
     """Saves through services and shows their field errors on the form."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        form_class = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
         admin_site = self
 
         class ServiceForm(form_class):  # type: ignore[misc, valid-type]
+            instance: Any
+
             def _post_clean(self) -> None:
                 # Model validation happens in the service, at save time.
                 pass
@@ -37,9 +41,10 @@ class ServiceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 cleaned = super().clean()
                 if not self.errors:
                     try:
-                        self.instance = admin_site.save_through_service(
+                        saved: Any = admin_site.save_through_service(
                             request, self.instance, cleaned, obj is None
                         )
+                        self.instance = saved
                     except ApplicationError as error:
                         for field, field_messages in error.fields.items():
                             target = field if field in self.fields else None
@@ -92,7 +97,7 @@ class RegionAdmin(ServiceAdmin):
         return services.region_update(region=instance, by=request.user, data=data)  # type: ignore[arg-type]
 
 
-class SchoolAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class SchoolAdminForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(
         label=_("languages of instruction"),
         choices=User._meta.get_field("preferred_language").choices[1:],  # type: ignore[index]
@@ -143,7 +148,7 @@ class SchoolAdmin(ServiceAdmin):
         return services.school_update(school=instance, by=request.user, data=data)  # type: ignore[arg-type]
 
 
-class PersonAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+class PersonAdminForm(forms.ModelForm):
     password = forms.CharField(
         label=_("password"),
         required=False,

@@ -4,6 +4,7 @@ Loading is idempotent (run it twice, get the same rows) and refused in productio
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -22,8 +23,12 @@ class DemoPerson:
     region: str | None = None
 
 
-DEMO_REGION = {"code": "kg-issyk-kul", "name": "Ысык-Көл облусу", "time_zone": "Asia/Bishkek"}
-DEMO_SCHOOLS = [
+DEMO_REGION: dict[str, str] = {
+    "code": "kg-issyk-kul",
+    "name": "Ысык-Көл облусу",
+    "time_zone": "Asia/Bishkek",
+}
+DEMO_SCHOOLS: list[dict[str, Any]] = [
     {
         "code": "kg-ik-karakol-1",
         "name": "Каракол шаардык №1 гимназиясы",

@@ -95,7 +95,7 @@ class School(models.Model):
 
 
 class MektepUserManager(UserManager["User"]):
-    def create_superuser(  # type: ignore[override]
+    def create_superuser(
         self, username: str, email: str | None = None, password: str | None = None, **extra: object
     ) -> "User":
         extra.setdefault("role", Role.PLATFORM_ADMIN)
@@ -133,7 +133,7 @@ class User(AbstractUser):
     )
     phone = PhoneNumberField(_("phone number"), blank=True, help_text=_("For SMS notices."))
 
-    objects: ClassVar[MektepUserManager] = MektepUserManager()  # type: ignore[assignment]
+    objects: ClassVar[MektepUserManager] = MektepUserManager()
 
     class Meta:
         ordering = ("last_name", "first_name", "username")

@@ -56,7 +56,9 @@ def person_list_visible(*, user: Any) -> QuerySet[User]:
 
 
 def person_list_manageable(*, user: Any) -> QuerySet[User]:
-    people = person_list_visible(user=user).exclude(pk=getattr(user, "pk", None))
+    people = person_list_visible(user=user)
+    if user.is_authenticated:
+        people = people.exclude(pk=user.pk)
     if policies.is_platform_admin(user):
         return people
     return people.filter(role__in=[role.value for role in policies.assignable_roles(user)])
@@ -69,7 +71,7 @@ def demo_accounts() -> list[dict[str, str]]:
     )
     roles = dict(found)
     return [
-        {"username": name, "role": Role(roles[name]).label, "password": DEMO_PASSWORD}
+        {"username": name, "role": str(Role(roles[name]).label), "password": DEMO_PASSWORD}
         for name in DEMO_USERNAMES
         if name in roles
     ]

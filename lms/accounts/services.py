@@ -281,4 +281,4 @@ def credentials_authenticate(*, request: HttpRequest, username: str, password: s
             _("The username or password is not correct."),
             fields={"non_field_errors": [_("The username or password is not correct.")]},
         )
-    return user  # type: ignore[return-value]
+    return user

@@ -36,7 +36,7 @@ class SchoolOutput(serializers.Serializer[Any]):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleRegionField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+class VisibleRegionField(serializers.PrimaryKeyRelatedField):
     """A region the requesting user may see; others are reported as not existing."""
 
     def get_queryset(self) -> QuerySet[Region]:
@@ -44,7 +44,7 @@ class VisibleRegionField(serializers.PrimaryKeyRelatedField):  # type: ignore[ty
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleSchoolField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+class VisibleSchoolField(serializers.PrimaryKeyRelatedField):
     """A school the requesting user may see; others are reported as not existing."""
 
     def get_queryset(self) -> QuerySet[Any]:

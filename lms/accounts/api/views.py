@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +21,14 @@ from rest_framework.views import APIView
 from lms.accounts import policies, selectors, services
 from lms.accounts.api import serializers as s
 from lms.accounts.models import Region, Role, School, User
+
+
+def _actor(request: Request) -> User:
+    """The signed-in person; every view here but token creation requires authentication."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user
 
 
 class TokenCreateApi(APIView):
@@ -56,13 +65,13 @@ class TokenRevokeApi(APIView):
 class MeApi(APIView):
     @extend_schema(responses=s.PersonOutput)
     def get(self, request: Request) -> Response:
-        return Response(s.PersonOutput(request.user).data)
+        return Response(s.PersonOutput(_actor(request)).data)
 
     @extend_schema(request=s.ProfileInput, responses=s.PersonOutput)
     def patch(self, request: Request) -> Response:
         data = s.ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.profile_update(user=request.user, data=data.validated_data)
+        user = services.profile_update(user=_actor(request), data=data.validated_data)
         return Response(s.PersonOutput(user).data)
 
 
@@ -71,7 +80,7 @@ class PasswordChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_change(user=request.user, **data.validated_data)
+        services.password_change(user=_actor(request), **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -91,7 +100,7 @@ class RegionViewSet(
     def create(self, request: Request) -> Response:
         data = s.RegionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        region = services.region_create(by=request.user, **data.validated_data)
+        region = services.region_create(by=_actor(request), **data.validated_data)
         return Response(s.RegionOutput(region).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RegionInput(partial=True), responses=s.RegionOutput)
@@ -99,7 +108,7 @@ class RegionViewSet(
         region = self.get_object()
         data = s.RegionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        region = services.region_update(region=region, by=request.user, data=data.validated_data)
+        region = services.region_update(region=region, by=_actor(request), data=data.validated_data)
         return Response(s.RegionOutput(region).data)
 
 
@@ -124,21 +133,21 @@ class SchoolViewSet(
 
     @extend_schema(request=s.SchoolInput, responses={201: s.SchoolOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_create_schools(request.user):
+        if not policies.can_create_schools(_actor(request)):
             raise PermissionDenied
         data = s.SchoolInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        school = services.school_create(by=request.user, **data.validated_data)
+        school = services.school_create(by=_actor(request), **data.validated_data)
         return Response(s.SchoolOutput(school).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SchoolInput(partial=True), responses=s.SchoolOutput)
     def partial_update(self, request: Request, pk: str) -> Response:
         school = self.get_object()
-        if not policies.can_manage_school(request.user, school):
+        if not policies.can_manage_school(_actor(request), school):
             raise PermissionDenied
         data = s.SchoolInput(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
-        school = services.school_update(school=school, by=request.user, data=data.validated_data)
+        school = services.school_update(school=school, by=_actor(request), data=data.validated_data)
         return Response(s.SchoolOutput(school).data)
 
 
@@ -165,17 +174,17 @@ class PersonViewSet(
         return selectors.person_list_visible(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not policies.can_list_people(request.user):
+        if not policies.can_list_people(_actor(request)):
             raise PermissionDenied
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=s.PersonInput, responses={201: s.PersonOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_list_people(request.user):
+        if not policies.can_list_people(_actor(request)):
             raise PermissionDenied
         data = s.PersonInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        person = services.person_create(by=request.user, **data.validated_data)
+        person = services.person_create(by=_actor(request), **data.validated_data)
         return Response(s.PersonOutput(person).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.PersonUpdateInput(partial=True), responses=s.PersonOutput)
@@ -186,7 +195,7 @@ class PersonViewSet(
         changes = dict(data.validated_data)
         password = changes.pop("password", None)
         person = services.person_update(
-            person=person, by=request.user, data=changes, password=password
+            person=person, by=_actor(request), data=changes, password=password
         )
         return Response(s.PersonOutput(person).data)
 
@@ -194,18 +203,20 @@ class PersonViewSet(
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str) -> Response:
         person = services.person_set_active(
-            person=self._manageable(), by=request.user, active=False
+            person=self._manageable(), by=_actor(request), active=False
         )
         return Response(s.PersonOutput(person).data)
 
     @extend_schema(request=None, responses=s.PersonOutput)
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str) -> Response:
-        person = services.person_set_active(person=self._manageable(), by=request.user, active=True)
+        person = services.person_set_active(
+            person=self._manageable(), by=_actor(request), active=True
+        )
         return Response(s.PersonOutput(person).data)
 
     def _manageable(self) -> User:
         person = self.get_object()
-        if not policies.can_manage_person(self.request.user, person):
+        if not policies.can_manage_person(_actor(self.request), person):
             raise PermissionDenied
         return person
