@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from lms.accounts import policies
@@ -20,4 +22,9 @@ class MektepAdminSite(admin.AdminSite):
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # One sign-in page for everyone, with the same lockout; the admin's own form only
         # admits is_staff users, which Mektep's administrators are not.
-        return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if request.user.is_authenticated:
+            # Signed in but not an administrator: sending them to sign in again would loop.
+            raise PermissionDenied
+        return redirect_to_login(
+            request.GET.get("next") or reverse("admin:index"), settings.LOGIN_URL
+        )
