@@ -3,13 +3,13 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from lms.accounts import policies, selectors
 from lms.accounts.models import (
     LANGUAGE_CHOICES,
-    TIME_ZONE_CHOICES,
     Locality,
     Region,
     School,
@@ -17,9 +17,20 @@ from lms.accounts.models import (
 )
 from lms.errors import ApplicationError
 
+# The pages offer the countries' own zones; the API accepts any IANA zone.
+PAGE_TIME_ZONES = [(name, name) for name in settings.LMS_TIME_ZONES]
+
 
 class ServiceErrorsMixin:
     """Show an ApplicationError's field messages next to the fields they belong to."""
+
+    def keep_current_time_zone(self) -> None:
+        """Someone set through the API to another zone keeps it when edited on a page."""
+        form: Any = self
+        current = form.initial.get("time_zone")
+        field = form.fields["time_zone"]
+        if current and current not in dict(field.choices):
+            field.choices = [*field.choices, (current, current)]
 
     def add_service_errors(self, error: ApplicationError) -> None:
         form: Any = self
@@ -45,13 +56,14 @@ class SchoolForm(ServiceErrorsMixin, forms.Form):
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=PAGE_TIME_ZONES)
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         regions = selectors.region_list_visible(user=user)
         self.fields["region"].queryset = regions  # type: ignore[attr-defined]
         self.fields["time_zone"].initial = "Asia/Bishkek"
+        self.keep_current_time_zone()
 
     @staticmethod
     def initial_for(school: School) -> dict[str, Any]:
@@ -91,7 +103,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
         choices=[("", _("Browser's language")), *LANGUAGE_CHOICES],
         required=False,
     )
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=PAGE_TIME_ZONES)
     password = forms.CharField(
         label=_("Password"),
         widget=forms.PasswordInput(render_value=False),
@@ -109,6 +121,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
         if not policies.is_platform_admin(user):
             del self.fields["region"]
         self.fields["time_zone"].initial = "Asia/Bishkek"
+        self.keep_current_time_zone()
         if policies.is_school_admin(user):
             self.fields["school"].initial = user.school_id
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from frontend.forms import PersonForm, SchoolForm
 from lms.accounts import policies, selectors, services
-from lms.accounts.models import Role, User
+from lms.accounts.models import Role, School, User
 from lms.errors import ApplicationError
 
 
@@ -64,6 +64,14 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/home.html", context)
 
 
+def _school_initial(school: School | None) -> dict[str, Any] | None:
+    return SchoolForm.initial_for(school) if school else None
+
+
+def _person_initial(person: User | None) -> dict[str, Any] | None:
+    return PersonForm.initial_for(person) if person else None
+
+
 # --- schools --------------------------------------------------------------------------------
 @login_required
 def school_list(request: HttpRequest) -> HttpResponse:
@@ -91,7 +99,7 @@ def school_edit(request: HttpRequest, school_id: int | None = None) -> HttpRespo
         raise PermissionDenied
 
     if request.method == "POST":
-        form = SchoolForm(request.POST, user=user)
+        form = SchoolForm(request.POST, initial=_school_initial(school), user=user)
         if form.is_valid():
             try:
                 if school is None:
@@ -104,7 +112,7 @@ def school_edit(request: HttpRequest, school_id: int | None = None) -> HttpRespo
             except ApplicationError as error:
                 form.add_service_errors(error)
     else:
-        form = SchoolForm(initial=SchoolForm.initial_for(school) if school else None, user=user)
+        form = SchoolForm(initial=_school_initial(school), user=user)
     return render(request, "frontend/school_form.html", {"form": form, "school": school})
 
 
@@ -156,7 +164,9 @@ def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpRespo
         raise PermissionDenied
 
     if request.method == "POST":
-        form = PersonForm(request.POST, user=user, creating=person is None)
+        form = PersonForm(
+            request.POST, initial=_person_initial(person), user=user, creating=person is None
+        )
         if form.is_valid():
             password = form.cleaned_data["password"]
             try:
@@ -172,8 +182,7 @@ def person_edit(request: HttpRequest, person_id: int | None = None) -> HttpRespo
             except ApplicationError as error:
                 form.add_service_errors(error)
     else:
-        initial = PersonForm.initial_for(person) if person else None
-        form = PersonForm(initial=initial, user=user, creating=person is None)
+        form = PersonForm(initial=_person_initial(person), user=user, creating=person is None)
     return render(request, "frontend/person_form.html", {"form": form, "person": person})
 
 

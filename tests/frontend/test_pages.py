@@ -376,3 +376,19 @@ def test_a_region_admin_edits_a_school_in_the_admin_through_the_service(world: W
     assert response.status_code == 200
     world.school_a2.refresh_from_db()
     assert world.school_a2.region == world.region_a
+
+
+def test_editing_someone_in_an_unusual_time_zone_keeps_it(world: World) -> None:
+    # given a student whose zone was set through the API to one the pages do not list
+    world.student_a1.time_zone = "Asia/Almaty"
+    world.student_a1.save()
+    client = _signed_in(world.school_admin_a1)
+    url = reverse("frontend:person-edit", args=[world.student_a1.pk])
+    # when the administrator opens the form and saves it unchanged
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, "")}
+    response = client.post(url, data)
+    # then the zone is kept
+    assert response.status_code == 302, response.context["form"].errors
+    world.student_a1.refresh_from_db()
+    assert world.student_a1.time_zone == "Asia/Almaty"
