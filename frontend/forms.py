@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.formfields import PhoneNumberField
 
 from lms.accounts import policies, selectors
@@ -43,7 +44,7 @@ class ServiceErrorsMixin:
 
 
 class SchoolForm(ServiceErrorsMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=pgettext_lazy("school", "Name"), max_length=200)
     code = forms.SlugField(
         label=_("Code"), max_length=40, help_text=_("For example kg-ik-karakol-1.")
     )

@@ -8,11 +8,13 @@ handler below turns those, DRF's own exceptions and Django's ``ValidationError``
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -110,12 +112,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def lockout_message() -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return ngettext(
+        "Too many failed sign-ins. This account is locked for %(minutes)d minute; "
+        "ask your school administrator if you need to sign in sooner.",
+        "Too many failed sign-ins. This account is locked for %(minutes)d minutes; "
+        "ask your school administrator if you need to sign in sooner.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """What django-axes answers while an account is locked: JSON on the API, a page elsewhere."""
-    message = _(
-        "Too many failed sign-ins. This account is locked for 15 minutes; "
-        "ask your school administrator if you need to sign in sooner."
-    )
+    message = lockout_message()
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body("locked_out", message), status=status.HTTP_429_TOO_MANY_REQUESTS

@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from lms.accounts import policies, selectors, services
 from lms.accounts.models import Region, School, User
@@ -241,6 +242,7 @@ class PersonAdmin(ServiceAdmin):
         for person in queryset.filter(pk__in=manageable.values("pk")):
             services.person_set_active(person=person, by=request.user, active=active)  # type: ignore[arg-type]
             changed += 1
-        self.message_user(
-            request, _("%(count)d people updated.") % {"count": changed}, messages.SUCCESS
-        )
+        message = ngettext("%(count)d person updated.", "%(count)d people updated.", changed) % {
+            "count": changed
+        }
+        self.message_user(request, message, messages.SUCCESS)

@@ -20,7 +20,7 @@ from knox.models import AuthToken
 
 from lms.accounts import policies
 from lms.accounts.models import LANGUAGE_CODES, SCHOOL_ROLES, Region, Role, School, User
-from lms.errors import ApplicationError
+from lms.errors import ApplicationError, lockout_message
 
 REGION_FIELDS = ("name", "code", "time_zone")
 SCHOOL_FIELDS = ("region", "name", "code", "locality", "languages", "time_zone")
@@ -175,6 +175,19 @@ def _check_placement(by: User, person: User) -> None:
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
 
 
+def _check_unique_identity(person: User) -> None:
+    """Usernames and e-mails are unique whatever their case (the database enforces it too);
+    say so on the field instead of as a constraint name."""
+    others = User.objects.exclude(pk=person.pk)
+    errors: dict[str, list[str]] = {}
+    if person.username and others.filter(username__iexact=person.username).exists():
+        errors["username"] = [_("This username is already taken.")]
+    if person.email and others.filter(email__iexact=person.email).exists():
+        errors["email"] = [_("Someone already uses this e-mail address.")]
+    if errors:
+        raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
+
+
 def _set_password(person: User, password: str) -> None:
     try:
         validate_password(password, user=person)
@@ -194,6 +207,7 @@ def person_create(*, by: User, password: str, **fields: Any) -> User:
     if not fields.get("time_zone") and person.school is not None:
         person.time_zone = person.school.time_zone
     _check_placement(by, person)
+    _check_unique_identity(person)
     _set_password(person, password)
     _save(person, unique_error_field="username")
     return person
@@ -207,6 +221,7 @@ def person_update(
         raise PermissionDenied
     _assign(person, data, PERSON_FIELDS)
     _check_placement(by, person)
+    _check_unique_identity(person)
     if password:
         _set_password(person, password)
     _save(person, unique_error_field="username")
@@ -234,7 +249,8 @@ def _revoke_api_tokens(person: User) -> None:
 @transaction.atomic
 def profile_update(*, user: User, data: dict[str, Any]) -> User:
     _assign(user, data, PROFILE_FIELDS)
-    _save(user)
+    _check_unique_identity(user)
+    _save(user, unique_error_field="email")
     return user
 
 
@@ -267,14 +283,7 @@ def credentials_authenticate(*, request: HttpRequest, username: str, password: s
     """Check a username and password through django-axes, which counts failures and locks."""
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
-        raise ApplicationError(
-            "locked_out",
-            _(
-                "Too many failed sign-ins. This account is locked for 15 minutes; "
-                "ask your school administrator if you need to sign in sooner."
-            ),
-            status_code=429,
-        )
+        raise ApplicationError("locked_out", lockout_message(), status_code=429)
     if user is None:
         raise ApplicationError(
             "invalid_credentials",
