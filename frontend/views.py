@@ -14,11 +14,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from frontend.forms import PersonForm, SchoolForm
 from lms.accounts import policies, selectors, services
 from lms.accounts.models import Role, School, User
 from lms.errors import ApplicationError
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
 class SignInView(auth_views.LoginView):
@@ -118,7 +123,7 @@ def school_edit(request: HttpRequest, school_id: int | None = None) -> HttpRespo
 
 # --- people ---------------------------------------------------------------------------------
 @login_required
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: HtmxHttpRequest) -> HttpResponse:
     user = request.user
     if not policies.can_list_people(user):
         raise PermissionDenied
@@ -139,9 +144,11 @@ def person_list(request: HttpRequest) -> HttpResponse:
         .filter(pk__in=[person.pk for person in page])
         .values_list("pk", flat=True)
     )
+    # htmx asks for the table alone when the filters change: fewer bytes on a slow link.
+    template = "frontend/person_table.html" if request.htmx else "frontend/person_list.html"
     return render(
         request,
-        "frontend/person_list.html",
+        template,
         {
             "page": page,
             "manageable": manageable,

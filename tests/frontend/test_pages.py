@@ -392,3 +392,25 @@ def test_editing_someone_in_an_unusual_time_zone_keeps_it(world: World) -> None:
     assert response.status_code == 302, response.context["form"].errors
     world.student_a1.refresh_from_db()
     assert world.student_a1.time_zone == "Asia/Almaty"
+
+
+def test_filtering_people_with_htmx_returns_only_the_table(world: World) -> None:
+    client = _signed_in(world.school_admin_a1)
+    response = client.get(
+        reverse("frontend:person-list"), {"role": Role.TEACHER}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert html.startswith('<div id="people">')
+    assert world.teacher_a1.username in html
+    assert world.student_a1.username not in html
+
+
+def test_filtering_people_without_javascript_returns_the_whole_page(world: World) -> None:
+    client = _signed_in(world.school_admin_a1)
+    response = client.get(reverse("frontend:person-list"), {"q": world.student_a1.username})
+    html = response.content.decode()
+    assert "<html" in html
+    assert world.student_a1.username in html
+    assert world.teacher_a1.username not in html
