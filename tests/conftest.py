@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -55,12 +56,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 pytest.fail(f"CI must run this test, but {reason}.")
 
 
+def _clear_cache() -> None:
+    """Forget throttle counters. On Redis, delete only the cache's own keys: ``cache.clear()``
+    would FLUSHDB, emptying the Celery broker's queues that share the database."""
+    if not settings.REDIS_URL:
+        cache.clear()
+        return
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Throttle and lockout counters must not leak from one test into the next."""
-    cache.clear()
+    """Throttle counters must not leak from one test into the next."""
+    _clear_cache()
     yield
-    cache.clear()
+    _clear_cache()
 
 
 @pytest.fixture(autouse=True)

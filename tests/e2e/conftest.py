@@ -47,6 +47,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def context(browser: Browser, e2e_site: Site) -> Iterator[BrowserContext]:
+    e2e_site.check_running()
     context = browser.new_context(base_url=e2e_site.base_url, locale="en-US")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)

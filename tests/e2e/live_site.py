@@ -36,12 +36,31 @@ STOP_TIMEOUT = 10  # seconds for a process to stop after SIGTERM (and again afte
 DB_CONNECT_TIMEOUT = 10  # seconds
 
 
+@dataclass
+class _Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log: Path
+
+    def check_running(self) -> None:
+        if self.popen.poll() is not None:
+            raise RuntimeError(
+                f"The {self.name} exited with {self.popen.returncode}:\n{_tail(self.log)}"
+            )
+
+
 @dataclass(frozen=True)
 class Site:
     base_url: str
     admin_username: str
     admin_password: str
     database: str
+    processes: tuple[_Process, ...]
+
+    def check_running(self) -> None:
+        """Fail clearly (with the log) if the server or the worker died during the session."""
+        for process in self.processes:
+            process.check_running()
 
 
 # --- the database ---------------------------------------------------------------------------
@@ -137,13 +156,6 @@ def _tail(path: Path, size: int = 4000) -> str:
         return "(no log)"
 
 
-@dataclass
-class _Process:
-    name: str
-    popen: "subprocess.Popen[bytes]"
-    log: Path
-
-
 @contextmanager
 def running(
     name: str, command: Sequence[str], env: dict[str, str], log: Path
@@ -171,6 +183,18 @@ def running(
                 popen.wait(timeout=STOP_TIMEOUT)
 
 
+def finish(process: _Process, timeout: float) -> None:
+    """Wait for a process started with ``running`` to succeed."""
+    try:
+        process.popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"The {process.name} took over {timeout} s.") from error
+    if process.popen.returncode != 0:
+        raise RuntimeError(
+            f"The {process.name} failed with {process.popen.returncode}:\n{_tail(process.log)}"
+        )
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -184,11 +208,7 @@ def wait_until_healthy(base_url: str, server: _Process, others: Sequence[_Proces
     last = "no answer yet"
     while time.monotonic() < deadline:
         for process in (server, *others):
-            if process.popen.poll() is not None:
-                raise RuntimeError(
-                    f"The {process.name} exited with {process.popen.returncode} before the site "
-                    f"was healthy:\n{_tail(process.log)}"
-                )
+            process.check_running()
         try:
             with opener.open(f"{base_url}/healthz", timeout=5) as response:
                 if response.status == 200:
@@ -213,9 +233,14 @@ def serve_site(tmp_dir: Path) -> Iterator[Site]:
         database_url, database = stack.enter_context(fresh_database(tmp_dir))
         env = site_environment(database_url, tmp_dir / "static")
 
+        # collectstatic (which compresses every file, gzip and brotli) needs no database: it
+        # runs while the database is prepared.
+        collectstatic = [PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
+        collecting = stack.enter_context(
+            running("collectstatic", collectstatic, env, tmp_dir / "collectstatic.log")
+        )
         manage(env, "migrate", "--noinput")
         manage(env, "demo_load")
-        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         admin_password = secrets.token_urlsafe(18)
         manage(
             {**env, "DJANGO_SUPERUSER_PASSWORD": admin_password},
@@ -226,6 +251,8 @@ def serve_site(tmp_dir: Path) -> Iterator[Site]:
             "--email",
             f"{PLATFORM_ADMIN}@example.org",
         )
+
+        finish(collecting, COMMAND_TIMEOUT)
 
         others: list[_Process] = []
         if not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -240,7 +267,7 @@ def serve_site(tmp_dir: Path) -> Iterator[Site]:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         uvicorn = [PYTHON, "-m", "uvicorn", "lms.asgi:application"]
-        uvicorn += ["--host", "127.0.0.1", "--port", str(port)]
+        uvicorn += ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
         server = stack.enter_context(running("server", uvicorn, env, tmp_dir / "server.log"))
         wait_until_healthy(base_url, server, others)
 
@@ -249,4 +276,5 @@ def serve_site(tmp_dir: Path) -> Iterator[Site]:
             admin_username=PLATFORM_ADMIN,
             admin_password=admin_password,
             database=database,
+            processes=(server, *others),
         )
