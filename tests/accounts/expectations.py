@@ -60,7 +60,9 @@ SCHOOL_CREATION_REGIONS: dict[str, set[str] | None] = {
 PEOPLE_A1 = {"school_admin_a1", "teacher_a1", "facilitator_a1", "student_a1"}
 PEOPLE_A2 = {"school_admin_a2", "teacher_a2", "student_a2"}
 PEOPLE_B1 = {"school_admin_b1", "student_b1"}
-EVERYONE = PEOPLE_A1 | PEOPLE_A2 | PEOPLE_B1 | {"platform_admin", "region_admin_a", "region_admin_b"}
+EVERYONE = (
+    PEOPLE_A1 | PEOPLE_A2 | PEOPLE_B1 | {"platform_admin", "region_admin_a", "region_admin_b"}
+)
 PEOPLE = tuple(sorted(EVERYONE))
 
 LISTS_PEOPLE = {"platform_admin", "region_admin_a", "school_admin_a1"}
