@@ -70,6 +70,21 @@ def _assign(instance: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> No
         setattr(instance, name, value)
 
 
+def _check_school_name_free(school: School) -> None:
+    """One name per school in a region, whatever its case; said on the name field."""
+    taken = (
+        School.objects.exclude(pk=school.pk)
+        .filter(region_id=school.region_id, name__iexact=school.name)
+        .exists()
+    )
+    if taken:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={"name": [_("This region already has a school with this name.")]},
+        )
+
+
 def _validate_languages(languages: Any) -> None:
     if not isinstance(languages, list) or not languages:
         raise ApplicationError(
@@ -138,6 +153,7 @@ def school_create(
         languages=languages,
         time_zone=time_zone or region.time_zone,
     )
+    _check_school_name_free(school)
     _save(school, unique_error_field="code")
     return school
 
@@ -151,6 +167,7 @@ def school_update(*, school: School, by: User, data: dict[str, Any]) -> School:
     if "languages" in data:
         _validate_languages(data["languages"])
     _assign(school, data, SCHOOL_FIELDS)
+    _check_school_name_free(school)
     _save(school, unique_error_field="code")
     return school
 
@@ -188,12 +205,12 @@ def _check_unique_identity(person: User) -> None:
         raise ApplicationError("invalid", _("Some fields are not valid."), fields=errors)
 
 
-def _set_password(person: User, password: str) -> None:
+def _set_password(person: User, password: str, *, field: str = "password") -> None:
     try:
         validate_password(password, user=person)
     except DjangoValidationError as error:
         raise ApplicationError(
-            "invalid", _("Some fields are not valid."), fields={"password": list(error.messages)}
+            "invalid", _("Some fields are not valid."), fields={field: list(error.messages)}
         ) from error
     person.set_password(password)
 
@@ -274,7 +291,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
             _("Some fields are not valid."),
             fields={"old_password": [_("Your current password was entered incorrectly.")]},
         )
-    _set_password(user, new_password)
+    _set_password(user, new_password, field="new_password")
     user.save(update_fields=["password"])
 
 

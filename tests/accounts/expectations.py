@@ -53,7 +53,7 @@ MANAGED_SCHOOLS: dict[str, set[str]] = {
 SCHOOL_CREATION_REGIONS: dict[str, set[str] | None] = {
     "platform_admin": {"region_a", "region_b"},
     "region_admin_a": {"region_a"},
-    **{member: None for member in SCHOOL_MEMBERS},
+    **dict.fromkeys(SCHOOL_MEMBERS),
 }
 
 # --- people ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ authorise, call one service or selector, shape the answer."""
 from typing import Any
 
 import django_filters
-from django.contrib.auth import user_logged_in
+from django.contrib.auth import update_session_auth_hash, user_logged_in
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -80,7 +80,10 @@ class PasswordChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.password_change(user=_actor(request), **data.validated_data)
+        user = _actor(request)
+        services.password_change(user=user, **data.validated_data)
+        # A browser that changed its password through the API stays signed in.
+        update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -98,6 +101,8 @@ class RegionViewSet(
 
     @extend_schema(request=s.RegionInput, responses={201: s.RegionOutput})
     def create(self, request: Request) -> Response:
+        if not policies.can_manage_regions(_actor(request)):
+            raise PermissionDenied
         data = s.RegionInput(data=request.data)
         data.is_valid(raise_exception=True)
         region = services.region_create(by=_actor(request), **data.validated_data)
@@ -106,13 +111,26 @@ class RegionViewSet(
     @extend_schema(request=s.RegionInput(partial=True), responses=s.RegionOutput)
     def partial_update(self, request: Request, pk: str) -> Response:
         region = self.get_object()
+        if not policies.can_manage_regions(_actor(request)):
+            raise PermissionDenied
         data = s.RegionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         region = services.region_update(region=region, by=_actor(request), data=data.validated_data)
         return Response(s.RegionOutput(region).data)
 
 
+def _visible_regions(request: Any) -> QuerySet[Region]:
+    return selectors.region_list_visible(user=request.user) if request else Region.objects.none()
+
+
+def _visible_schools(request: Any) -> QuerySet[School]:
+    return selectors.school_list_visible(user=request.user) if request else School.objects.none()
+
+
 class SchoolFilter(django_filters.FilterSet):
+    # Scoped choices: filtering by a hidden region is "not a valid choice", as for a missing one.
+    region = django_filters.ModelChoiceFilter(queryset=_visible_regions)
+
     class Meta:
         model = School
         fields = ("region", "locality")
@@ -153,6 +171,7 @@ class SchoolViewSet(
 
 class PersonFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(choices=Role.choices)
+    school = django_filters.ModelChoiceFilter(queryset=_visible_schools)
 
     class Meta:
         model = User
