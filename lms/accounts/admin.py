@@ -107,7 +107,7 @@ class SchoolAdminForm(forms.ModelForm):
 
     class Meta:
         model = School
-        fields = ("region", "name", "code", "locality", "languages", "time_zone")
+        fields = services.SCHOOL_FIELDS
 
 
 @admin.register(School)
@@ -154,23 +154,12 @@ class PersonAdminForm(forms.ModelForm):
         label=_("password"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text=_("Required for a new person; leave empty to keep the current password."),
+        help_text=_("Required for a new person. Leave empty to keep the current password."),
     )
 
     class Meta:
         model = User
-        fields = (
-            "username",
-            "first_name",
-            "last_name",
-            "email",
-            "role",
-            "school",
-            "region",
-            "preferred_language",
-            "time_zone",
-            "phone",
-        )
+        fields = services.PERSON_FIELDS  # what person_create and person_update accept
 
 
 @admin.register(User)
