@@ -59,12 +59,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def _clear_cache() -> None:
     """Forget throttle counters. On Redis, delete only the cache's own keys: ``cache.clear()``
     would FLUSHDB, emptying the Celery broker's queues that share the database."""
-    if not settings.REDIS_URL:
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
         cache.clear()
         return
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    client = redis.Redis.from_url(config["LOCATION"])
     try:
-        prefix = settings.CACHES["default"]["KEY_PREFIX"]
+        prefix = config["KEY_PREFIX"]
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
             client.delete(*keys)

@@ -6,7 +6,6 @@ import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
@@ -14,14 +13,16 @@ from celery import Celery
 
 from tests.servers import (
     VENV_BIN,
+    Process,
     base_env,
     free_port_block,
     fresh_database,
     http_get,
     manage,
-    process_group,
     redis_url_with_db,
+    running,
     wait_until,
+    wait_until_healthy,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.integration]
@@ -33,7 +34,7 @@ LAYOUT_REDIS_DB = 2  # apart from the test process's own Redis database
 class Layout:
     web_ports: list[int]
     redis_url: str
-    log: Path
+    honcho: Process
 
 
 def _healthz(port: int) -> tuple[int, dict]:
@@ -46,19 +47,18 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
     tmp = tmp_path_factory.mktemp("layout")
     redis_url = redis_url_with_db(LAYOUT_REDIS_DB)
     redis.Redis.from_url(redis_url).flushdb()
-    with fresh_database(tmp, "mektep_layout") as database_url:
+    with fresh_database(tmp, "mektep_layout") as database:
         env = base_env(
             LMS_ENV="prod",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
             DEBUG="false",
             ALLOWED_HOSTS="127.0.0.1",
-            DATABASE_URL=database_url,
+            DATABASE_URL=database.url,
             REDIS_URL=redis_url,
             WORKER_CONCURRENCY="1",
         )
         manage(env, "migrate", "--noinput")
         base_port = free_port_block(2)
-        log = tmp / "honcho.log"
         command = [
             str(VENV_BIN / "honcho"),
             "start",
@@ -69,16 +69,11 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             "--concurrency",
             "web=2",
         ]
-        with process_group(command, env, log):
+        with running("honcho", command, env, tmp / "honcho.log") as honcho:
             ports = [base_port, base_port + 1]
             for port in ports:
-                wait_until(
-                    lambda port=port: _healthz(port)[0] == 200,
-                    timeout=90,
-                    what=f"web server on port {port} did not become healthy",
-                    log=log,
-                )
-            yield Layout(web_ports=ports, redis_url=redis_url, log=log)
+                wait_until_healthy(f"http://127.0.0.1:{port}", [honcho], timeout=90)
+            yield Layout(web_ports=ports, redis_url=redis_url, honcho=honcho)
     redis.Redis.from_url(redis_url).flushdb()
 
 
@@ -125,8 +120,8 @@ def test_production_redirects_plain_http_but_not_the_health_probe(layout: Layout
 
 def test_beat_runs_in_the_layout(layout: Layout) -> None:
     wait_until(
-        lambda: "beat: Starting" in layout.log.read_text(errors="replace"),
+        lambda: "beat: Starting" in layout.honcho.log.read_text(errors="replace"),
         timeout=30,
         what="celery beat did not start",
-        log=layout.log,
+        processes=[layout.honcho],
     )

@@ -41,17 +41,23 @@ def test_unknown_api_paths_answer_in_the_error_shape(client: Client) -> None:
     assert response.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
 
 
-def test_healthz_is_healthy_in_the_embedded_default(client: Client) -> None:
+def test_healthz_is_healthy_in_the_embedded_default(client: Client, settings) -> None:
+    # given the embedded default: no Redis, Celery in-process
+    settings.REDIS_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # when
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["celery"]["mode"].startswith("eager")
 
 
 def test_healthz_reports_an_unreachable_redis_as_unavailable(client: Client, settings) -> None:
     # given a Redis that nothing listens on
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     # when
     response = client.get(reverse("healthz"))
     # then
