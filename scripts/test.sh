@@ -64,7 +64,7 @@ if $in_ci; then
     exit 1
   fi
 fi
-export LMS_ENV=dev DEBUG=false
+export LMS_ENV=dev
 
 echo "== ruff"
 .venv/bin/ruff check .
