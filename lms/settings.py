@@ -190,7 +190,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mektep API",
-    "DESCRIPTION": "Courses, classes, live lessons and school administration for Mektep.",
+    "DESCRIPTION": (
+        "The REST API of Mektep. Sign in with POST /api/v1/auth/token/ and send "
+        "`Authorization: Token <token>`. Every 4xx answer has the body "
+        '`{"code": ..., "message": ..., "fields": {...}}`.'
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -173,6 +173,10 @@ class PersonAdmin(ServiceAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return selectors.person_list_visible(user=request.user)
 
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Only the platform administrator appoints region administrators.
+        return () if policies.is_platform_admin(request.user) else ("region",)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "school":
             kwargs["queryset"] = selectors.school_list_visible(user=request.user)
