@@ -109,6 +109,7 @@ class PersonForm(ServiceErrorsMixin, forms.Form):
         label=_("Password"),
         widget=forms.PasswordInput(render_value=False),
         required=False,
+        strip=False,
         help_text=_("Required for a new person. Leave empty to keep the current password."),
     )
 

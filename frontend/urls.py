@@ -16,4 +16,5 @@ urlpatterns = [
     path("people/new/", views.person_edit, name="person-create"),
     path("people/<int:person_id>/", views.person_edit, name="person-edit"),
     path("people/<int:person_id>/active/", views.person_set_active, name="person-set-active"),
+    path("people/<int:person_id>/unlock/", views.person_unlock, name="person-unlock"),
 ]

@@ -8,18 +8,20 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from frontend.forms import PersonForm, SchoolForm
 from lms.accounts import policies, selectors, services
 from lms.accounts.models import Role, School, User
-from lms.errors import ApplicationError
+from lms.accounts.throttles import sign_in_allowed
+from lms.errors import ApplicationError, error_body, lockout_message
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -29,6 +31,12 @@ class HtmxHttpRequest(HttpRequest):
 class SignInView(auth_views.LoginView):
     template_name = "frontend/sign_in.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not sign_in_allowed(request):
+            message = _("Too many sign-in attempts from this connection. Wait a minute.")
+            return render(request, "frontend/locked_out.html", {"message": message}, status=429)
+        return super().post(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -52,20 +60,21 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     return i18n.set_language(request)
 
 
+def locked_out(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """What django-axes answers while an account is locked (AXES_LOCKOUT_CALLABLE): the API's
+    error body under /api/, a page elsewhere."""
+    message = lockout_message()
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("locked_out", message), status=429)
+    return render(request, "frontend/locked_out.html", {"message": message}, status=429)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     context: dict[str, Any] = {"role": Role(user.role)}
     if policies.can_create_schools(user) or policies.is_school_admin(user):
         context["schools"] = selectors.school_list_with_counts(user=user)
-    if policies.can_list_people(user):
-        context["people_by_role"] = (
-            selectors.person_list_visible(user=user)
-            .filter(is_active=True)
-            .values("role")
-            .annotate(count=Count("pk"))
-            .order_by("role")
-        )
     return render(request, "frontend/home.html", context)
 
 
@@ -122,6 +131,7 @@ def school_edit(request: HttpRequest, school_id: int | None = None) -> HttpRespo
 
 
 # --- people ---------------------------------------------------------------------------------
+@vary_on_headers("HX-Request")
 @login_required
 def person_list(request: HtmxHttpRequest) -> HttpResponse:
     user = request.user
@@ -131,7 +141,7 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
     role = request.GET.get("role", "")
     if role in Role.values:
         people = people.filter(role=role)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     if query:
         people = people.filter(
             Q(username__icontains=query)
@@ -144,8 +154,10 @@ def person_list(request: HtmxHttpRequest) -> HttpResponse:
         .filter(pk__in=[person.pk for person in page])
         .values_list("pk", flat=True)
     )
-    # htmx asks for the table alone when the filters change: fewer bytes on a slow link.
-    template = "frontend/person_table.html" if request.htmx else "frontend/person_list.html"
+    # htmx asks for the table alone when the filters change: fewer bytes on a slow link. When
+    # it restores a page from history it needs the whole page.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "frontend/person_table.html" if partial else "frontend/person_list.html"
     return render(
         request,
         template,
@@ -205,3 +217,13 @@ def person_set_active(request: HttpRequest, person_id: int) -> HttpResponse:
     else:
         messages.success(request, _("%(name)s was deactivated.") % {"name": person})
     return redirect("frontend:person-list")
+
+
+@login_required
+@require_POST
+def person_unlock(request: HttpRequest, person_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    person = get_object_or_404(selectors.person_list_visible(user=user), pk=person_id)
+    services.person_unlock(person=person, by=user)
+    messages.success(request, _("%(name)s can try to sign in again now.") % {"name": person})
+    return redirect("frontend:person-edit", person_id=person.pk)

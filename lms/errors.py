@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import exceptions, status
@@ -121,21 +120,6 @@ def lockout_message() -> str:
         "ask your school administrator if you need to sign in sooner.",
         minutes,
     ) % {"minutes": minutes}
-
-
-def lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """What django-axes answers while an account is locked: JSON on the API, a page elsewhere."""
-    message = lockout_message()
-    if request.path.startswith("/api/"):
-        return JsonResponse(
-            error_body("locked_out", message), status=status.HTTP_429_TOO_MANY_REQUESTS
-        )
-    return render(
-        request,
-        "frontend/locked_out.html",
-        {"message": message},
-        status=status.HTTP_429_TOO_MANY_REQUESTS,
-    )
 
 
 def api_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "lms.accounts.middleware.PreferredLanguageMiddleware",
+    "lms.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -155,17 +155,18 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "lms.errors.lockout_response"
+AXES_LOCKOUT_CALLABLE = "frontend.views.locked_out"
 AXES_VERBOSE = False
 # axes.W006 warns that a lockout keyed on the username alone ignores the client's address. That
 # is the point: pupils of one school share one NAT address, so keying on the address would lock
 # a whole school out; keying on the username protects each account wherever guesses come from.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
+LMS_API_TOKENS_PER_PERSON = 20  # one per device; the oldest makes room for a new one
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=30),
     "AUTO_REFRESH": True,
-    "TOKEN_LIMIT_PER_USER": 20,
+    "TOKEN_LIMIT_PER_USER": LMS_API_TOKENS_PER_PERSON,
     "AUTH_HEADER_PREFIX": "Token",
 }
 
@@ -185,7 +186,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lms.errors.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"sign-in": "30/min"},
+    # A class of 40 signs in at once from one village school's address: the per-address limit
+    # leaves room for that; django-axes guards each account.
+    "DEFAULT_THROTTLE_RATES": {"sign-in": "120/min", "password-check": "10/hour"},
+    # How many proxies in front of the app set X-Forwarded-For. 0: trust only the socket's
+    # address (a client cannot forge its way past the rate limits).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -275,6 +281,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- a public host without LMS_ENV=prod is a forgotten setting, not a development machine ---
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+if not PRODUCTION and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or DEBUG):
+    public = sorted(host for host in ALLOWED_HOSTS if host not in LOCAL_HOSTS)
+    if public:
+        raise ImproperlyConfigured(
+            f"ALLOWED_HOSTS names public hosts ({', '.join(public)}) while DEBUG is on or the "
+            "development secret key is in use: set LMS_ENV=prod (and its settings) to deploy."
+        )
 
 # --- production refuses to start on anything insecure or embedded-only ----------------------
 if PRODUCTION:

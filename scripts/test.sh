@@ -15,7 +15,15 @@ REDIS_TEST_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/1}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
 
 postgres_up() {
-  $PY -c "import psycopg,sys; psycopg.connect(sys.argv[1].replace('/mektep','/postgres'), connect_timeout=3).close()" "$PG_URL" 2>/dev/null
+  $PY - "$PG_URL" 2>/dev/null <<'PY'
+import sys
+from urllib.parse import urlsplit
+
+import psycopg
+
+url = urlsplit(sys.argv[1])._replace(path="/postgres").geturl()
+psycopg.connect(url, connect_timeout=3).close()
+PY
 }
 redis_up() {
   $PY -c "import redis,sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=2).ping()" "$REDIS_TEST_URL" 2>/dev/null

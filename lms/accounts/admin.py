@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from lms.accounts import policies, selectors, services
-from lms.accounts.models import Region, School, User
+from lms.accounts.models import LANGUAGE_CHOICES, Region, School, User
 from lms.errors import ApplicationError
 
 
@@ -101,7 +101,7 @@ class RegionAdmin(ServiceAdmin):
 class SchoolAdminForm(forms.ModelForm):
     languages = forms.MultipleChoiceField(
         label=_("languages of instruction"),
-        choices=User._meta.get_field("preferred_language").choices[1:],  # type: ignore[index]
+        choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -168,7 +168,7 @@ class PersonAdmin(ServiceAdmin):
     list_display = ("username", "first_name", "last_name", "role", "school", "is_active")
     list_filter = ("role", "is_active")
     search_fields = ("username", "first_name", "last_name", "email")
-    actions = ("deactivate", "activate")
+    actions = ("deactivate", "activate", "unlock")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return selectors.person_list_visible(user=request.user)
@@ -228,6 +228,19 @@ class PersonAdmin(ServiceAdmin):
     @admin.action(description=_("Reactivate the selected people"))
     def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         self._set_active(request, queryset, active=True)
+
+    @admin.action(description=_("Unlock sign-in for the selected people"))
+    def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        manageable = selectors.person_list_manageable(user=request.user)
+        people = list(queryset.filter(pk__in=manageable.values("pk")))
+        for person in people:
+            services.person_unlock(person=person, by=request.user)  # type: ignore[arg-type]
+        message = ngettext(
+            "Sign-in unlocked for %(count)d person.",
+            "Sign-in unlocked for %(count)d people.",
+            len(people),
+        ) % {"count": len(people)}
+        self.message_user(request, message, messages.SUCCESS)
 
     def _set_active(self, request: HttpRequest, queryset: QuerySet[User], *, active: bool) -> None:
         manageable = selectors.person_list_manageable(user=request.user)

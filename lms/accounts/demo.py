@@ -66,7 +66,9 @@ DEMO_USERNAMES = [person.username for person in DEMO_PEOPLE]
 
 @transaction.atomic
 def demo_load() -> dict[str, int]:
-    """Create (or bring back to its demo state) the demo region, schools and people."""
+    """Create the demo region, schools and people, or bring them back to their demo state
+    (names, roles, schools, active). A demo account's password is set when it is created and
+    left alone afterwards, so that loading the demo again stays quick."""
     if settings.PRODUCTION:
         raise ImproperlyConfigured("The demo is never loaded in production.")
     from lms.accounts.models import Region, School, User
@@ -89,9 +91,10 @@ def demo_load() -> dict[str, int]:
         )
     created = 0
     for person in DEMO_PEOPLE:
-        user, was_created = User.objects.get_or_create(
+        user, was_created = User.objects.update_or_create(
             username=person.username,
             defaults={
+                "is_active": True,
                 "first_name": person.first_name,
                 "last_name": person.last_name,
                 "role": person.role,

@@ -1,11 +1,13 @@
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import translation
+from django.utils import timezone, translation
 
 
-class PreferredLanguageMiddleware:
-    """A signed-in person sees the interface in their preferred language, on every device.
+class UserPreferencesMiddleware:
+    """A signed-in person sees the interface in their preferred language and times in their
+    own time zone, on every device.
 
     Runs after LocaleMiddleware (which handles visitors by cookie and Accept-Language) and
     after AuthenticationMiddleware.
@@ -16,8 +18,17 @@ class PreferredLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "preferred_language", "") if user is not None else ""
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        if user is None or not user.is_authenticated:
+            timezone.deactivate()
+            return self.get_response(request)
+        if user.preferred_language:
+            translation.activate(user.preferred_language)
+            request.LANGUAGE_CODE = user.preferred_language
+        try:
+            timezone.activate(ZoneInfo(user.time_zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -11,6 +11,7 @@ from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -19,8 +20,23 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 LANGUAGE_CHOICES = settings.LANGUAGES
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(available_timezones())]
+# IANA zone names. The list depends on the machine's time zone database, so it is checked by a
+# validator at run time and kept out of the migrations.
+TIME_ZONES = sorted(name for name in available_timezones() if "/" in name or name in {"UTC", "GMT"})
+TIME_ZONE_CHOICES = [(name, name) for name in TIME_ZONES]
 DEFAULT_TIME_ZONE = "Asia/Bishkek"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _TIME_ZONE_SET:
+        raise ValidationError(
+            _("%(value)s is not a time zone; use a name such as Asia/Bishkek."),
+            code="invalid_choice",
+            params={"value": value},
+        )
+
+
+_TIME_ZONE_SET = frozenset(TIME_ZONES)
 
 
 class Role(models.TextChoices):
@@ -45,7 +61,7 @@ class Region(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     code = models.SlugField(_("code"), max_length=40, unique=True)
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default=DEFAULT_TIME_ZONE
+        _("time zone"), max_length=64, validators=[validate_time_zone], default=DEFAULT_TIME_ZONE
     )
 
     class Meta:
@@ -75,7 +91,7 @@ class School(models.Model):
         help_text=_("Language codes: ky, ru, en, mn."),
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default=DEFAULT_TIME_ZONE
+        _("time zone"), max_length=64, validators=[validate_time_zone], default=DEFAULT_TIME_ZONE
     )
 
     class Meta:
@@ -129,7 +145,7 @@ class User(AbstractUser):
         help_text=_("Empty: follow the browser's language."),
     )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default=DEFAULT_TIME_ZONE
+        _("time zone"), max_length=64, validators=[validate_time_zone], default=DEFAULT_TIME_ZONE
     )
     phone = PhoneNumberField(_("phone number"), blank=True, help_text=_("For SMS notices."))
 

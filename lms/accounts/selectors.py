@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from lms.accounts import policies
@@ -17,6 +18,8 @@ def region_list_visible(*, user: Any) -> QuerySet[Region]:
         return regions.none()
     if user.role == Role.REGION_ADMIN:
         return regions.filter(pk=user.region_id)
+    if user.school_id is None:
+        return regions.none()
     return regions.filter(schools__pk=user.school_id)
 
 
@@ -65,7 +68,10 @@ def person_list_manageable(*, user: Any) -> QuerySet[User]:
 
 
 def demo_accounts() -> list[dict[str, str]]:
-    """The demo's accounts, for the sign-in page, when the demo is loaded and still active."""
+    """The demo's accounts, for the sign-in page, when the demo is loaded and still active;
+    never in production, even on a database that once held the demo."""
+    if settings.PRODUCTION:
+        return []
     found = User.objects.filter(username__in=DEMO_USERNAMES, is_active=True).values_list(
         "username", "role"
     )

@@ -239,7 +239,7 @@ def test_a_username_taken_in_a_race_is_a_conflict(world: World) -> None:
     The race is simulated by letting the checks see nothing of the other row."""
     before = database_state()
     with (
-        mock.patch.object(services, "_check_unique_identity", autospec=True),
+        mock.patch.object(services.people, "_check_unique_identity", autospec=True),
         mock.patch.object(User, "full_clean", autospec=True),
         pytest.raises(ApplicationError) as refusal,
     ):

@@ -414,3 +414,48 @@ def test_filtering_people_without_javascript_returns_the_whole_page(world: World
     assert "<html" in html
     assert world.student_a1.username in html
     assert world.teacher_a1.username not in html
+
+
+def test_the_admin_school_form_offers_every_language(world: World) -> None:
+    # a Kyrgyz-only school must survive a save in the admin
+    world.school_a2.languages = ["ky"]
+    world.school_a2.save()
+    client = _signed_in(world.region_admin_a)
+    url = f"/admin/accounts/school/{world.school_a2.pk}/change/"
+    offered = dict(client.get(url).context["adminform"].form.fields["languages"].choices)
+    assert set(offered) == {"ky", "ru", "en", "mn"}
+    data = {
+        "region": world.region_a.pk,
+        "name": world.school_a2.name,
+        "code": world.school_a2.code,
+        "locality": world.school_a2.locality,
+        "languages": ["ky"],
+        "time_zone": "Asia/Bishkek",
+    }
+    assert client.post(url, data).status_code == 302
+    world.school_a2.refresh_from_db()
+    assert world.school_a2.languages == ["ky"]
+
+
+def test_demo_accounts_are_never_listed_in_production(client: Client, settings) -> None:
+    demo_load()
+    settings.PRODUCTION = True
+    page = client.get(reverse("frontend:sign-in")).content.decode()
+    assert "demo-teacher" not in page
+    assert DEMO_PASSWORD not in page
+
+
+def test_a_nul_byte_in_the_people_search_is_harmless(world: World) -> None:
+    client = _signed_in(world.school_admin_a1)
+    response = client.get(reverse("frontend:person-list"), {"q": "a\x00b"})
+    assert response.status_code == 200
+
+
+def test_htmx_history_restore_gets_the_whole_page(world: World) -> None:
+    client = _signed_in(world.school_admin_a1)
+    response = client.get(
+        reverse("frontend:person-list"),
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in response.content.decode()
+    assert "HX-Request" in response["Vary"]

@@ -63,6 +63,14 @@ def test_production_refuses_to_start_on_an_insecure_setting(
     assert complaint in result.stderr
 
 
+def test_a_public_host_without_production_mode_is_refused() -> None:
+    # given a deployment that named its host but forgot LMS_ENV=prod
+    result = _start({"ALLOWED_HOSTS": "mektep.example.kg"})
+    # then it does not start with DEBUG and the published development key
+    assert result.returncode != 0
+    assert "set LMS_ENV=prod" in result.stderr
+
+
 def test_check_deploy_reports_nothing_under_production_settings() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],

@@ -90,7 +90,9 @@ class PersonOutput(serializers.ModelSerializer[User]):
 
 class PersonInput(serializers.Serializer[Any]):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -108,6 +110,7 @@ class PersonUpdateInput(PersonInput):
     password = serializers.CharField(
         write_only=True,
         required=False,
+        trim_whitespace=False,
         style={"input_type": "password"},
         help_text="Set a new password for the person (for example, when they forgot theirs).",
     )
@@ -125,16 +128,20 @@ class ProfileInput(serializers.Serializer[Any]):
 
 
 class PasswordChangeInput(serializers.Serializer[Any]):
-    old_password = serializers.CharField(style={"input_type": "password"})
-    new_password = serializers.CharField(style={"input_type": "password"})
+    old_password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    new_password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenCreateInput(serializers.Serializer[Any]):
     username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenOutput(serializers.Serializer[Any]):
     token = serializers.CharField()
     expiry = serializers.DateTimeField(allow_null=True)
     user = PersonOutput()
+
+
+class UnlockOutput(serializers.Serializer[Any]):
+    forgotten_attempts = serializers.IntegerField()

@@ -15,12 +15,12 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lms.accounts import policies, selectors, services
 from lms.accounts.api import serializers as s
 from lms.accounts.models import Region, Role, School, User
+from lms.accounts.throttles import PasswordCheckRateThrottle, SignInRateThrottle
 
 
 def _actor(request: Request) -> User:
@@ -36,15 +36,14 @@ class TokenCreateApi(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "sign-in"
+    throttle_classes = [SignInRateThrottle]
 
     @extend_schema(request=s.TokenCreateInput, responses={201: s.TokenOutput}, auth=[])
     def post(self, request: Request) -> Response:
         data = s.TokenCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.credentials_authenticate(request=request._request, **data.validated_data)
-        instance, token = AuthToken.objects.create(user)
+        instance, token = services.api_token_create(user=user)
         user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response(
             s.TokenOutput({"token": token, "expiry": instance.expiry, "user": user}).data,
@@ -58,7 +57,7 @@ class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
-            request.auth.delete()
+            services.api_tokens_revoke(user=_actor(request), only=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -76,12 +75,18 @@ class MeApi(APIView):
 
 
 class PasswordChangeApi(APIView):
+    """Change one's own password. Other API clients of the person are signed out; this one and
+    this browser session stay signed in."""
+
+    throttle_classes = [PasswordCheckRateThrottle]
+
     @extend_schema(request=s.PasswordChangeInput, responses={204: None})
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
         user = _actor(request)
-        services.password_change(user=user, **data.validated_data)
+        token = request.auth if isinstance(request.auth, AuthToken) else None
+        services.password_change(user=user, keep_token=token, **data.validated_data)
         # A browser that changed its password through the API stays signed in.
         update_session_auth_hash(request._request, user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -225,6 +230,13 @@ class PersonViewSet(
             person=self._manageable(), by=_actor(request), active=False
         )
         return Response(s.PersonOutput(person).data)
+
+    @extend_schema(request=None, responses={200: s.UnlockOutput})
+    @action(detail=True, methods=["post"])
+    def unlock(self, request: Request, pk: str) -> Response:
+        """Lift a sign-in lockout before its 15 minutes are over."""
+        forgotten = services.person_unlock(person=self._manageable(), by=_actor(request))
+        return Response(s.UnlockOutput({"forgotten_attempts": forgotten}).data)
 
     @extend_schema(request=None, responses=s.PersonOutput)
     @action(detail=True, methods=["post"])

@@ -1,0 +1,40 @@
+"""What every accounts service shares: validate the whole object, then save it."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from lms.errors import ApplicationError
+
+
+def _save(instance: Any, *, unique_error_field: str | None = None) -> None:
+    """Validate the whole instance, then save it; any refusal becomes an ApplicationError."""
+    try:
+        instance.full_clean()
+        with transaction.atomic():
+            instance.save()
+    except DjangoValidationError as error:
+        raise ApplicationError.from_validation_error(error) from error
+    except IntegrityError as error:
+        # A concurrent write won the race for a unique value after full_clean() passed.
+        field = unique_error_field or "non_field_errors"
+        raise ApplicationError(
+            "conflict",
+            _("This conflicts with a record that was saved at the same time."),
+            fields={field: [_("This value is already taken.")]},
+            status_code=409,
+        ) from error
+
+
+def _assign(instance: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={name: [_("This field cannot be changed here.")] for name in unknown},
+        )
+    for name, value in data.items():
+        setattr(instance, name, value)
