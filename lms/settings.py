@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "channels",
     "lms.apps.LmsConfig",
     "lms.accounts",
+    "courses",
     "frontend",
 ]
 

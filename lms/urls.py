@@ -9,6 +9,7 @@ from lms.health import healthz
 
 api_v1 = [
     path("", include("lms.accounts.api.urls")),
+    path("", include("courses.api.urls")),
 ]
 
 urlpatterns = [

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 from lms.accounts import policies
 from lms.accounts.models import LANGUAGE_CODES, SCHOOL_ROLES, Role, User
-from lms.accounts.services._common import _assign, _save
 from lms.accounts.services.signing_in import api_tokens_revoke, password_set
 from lms.errors import ApplicationError
+from lms.writes import fields_assign, validated_save
 
 PERSON_FIELDS = (
     "username",
@@ -72,13 +72,13 @@ def person_create(*, by: User, password: str, **fields: Any) -> User:
     if not policies.can_list_people(by):
         raise PermissionDenied
     person = User()
-    _assign(person, fields, PERSON_FIELDS)
+    fields_assign(person, fields, PERSON_FIELDS)
     if not fields.get("time_zone") and person.school is not None:
         person.time_zone = person.school.time_zone
     _check_placement(by, person, role_before=None)
     _check_unique_identity(person)
     password_set(person=person, password=password)
-    _save(person, unique_error_field="username")
+    validated_save(person, unique_error_field="username")
     return person
 
 
@@ -91,12 +91,12 @@ def person_update(
     if not policies.can_manage_person(by, person):
         raise PermissionDenied
     role_before = person.role
-    _assign(person, data, PERSON_FIELDS)
+    fields_assign(person, data, PERSON_FIELDS)
     _check_placement(by, person, role_before=role_before)
     _check_unique_identity(person)
     if password:
         password_set(person=person, password=password)
-    _save(person, unique_error_field="username")
+    validated_save(person, unique_error_field="username")
     if password:
         api_tokens_revoke(user=person)
     return person
@@ -118,9 +118,9 @@ def person_set_active(*, person: User, by: User, active: bool) -> User:
 # --- one's own account ----------------------------------------------------------------------
 @transaction.atomic
 def profile_update(*, user: User, data: dict[str, Any]) -> User:
-    _assign(user, data, PROFILE_FIELDS)
+    fields_assign(user, data, PROFILE_FIELDS)
     _check_unique_identity(user)
-    _save(user, unique_error_field="email")
+    validated_save(user, unique_error_field="email")
     return user
 
 

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 
 from lms.accounts import policies
 from lms.accounts.models import LANGUAGE_CODES, Region, School, User
-from lms.accounts.services._common import _assign, _save
 from lms.errors import ApplicationError
+from lms.writes import fields_assign, validated_save
 
 REGION_FIELDS = ("name", "code", "time_zone")
 SCHOOL_FIELDS = ("region", "name", "code", "locality", "languages", "time_zone")
@@ -52,7 +52,7 @@ def region_create(*, by: User, name: str, code: str, time_zone: str) -> Region:
     if not policies.can_manage_regions(by):
         raise PermissionDenied
     region = Region(name=name, code=code, time_zone=time_zone)
-    _save(region, unique_error_field="code")
+    validated_save(region, unique_error_field="code")
     return region
 
 
@@ -60,8 +60,8 @@ def region_create(*, by: User, name: str, code: str, time_zone: str) -> Region:
 def region_update(*, region: Region, by: User, data: dict[str, Any]) -> Region:
     if not policies.can_manage_regions(by):
         raise PermissionDenied
-    _assign(region, data, REGION_FIELDS)
-    _save(region, unique_error_field="code")
+    fields_assign(region, data, REGION_FIELDS)
+    validated_save(region, unique_error_field="code")
     return region
 
 
@@ -99,7 +99,7 @@ def school_create(
         time_zone=time_zone or region.time_zone,
     )
     _check_school_name_free(school)
-    _save(school, unique_error_field="code")
+    validated_save(school, unique_error_field="code")
     return school
 
 
@@ -111,7 +111,7 @@ def school_update(*, school: School, by: User, data: dict[str, Any]) -> School:
         _check_school_region(by, data["region"])
     if "languages" in data:
         _validate_languages(data["languages"])
-    _assign(school, data, SCHOOL_FIELDS)
+    fields_assign(school, data, SCHOOL_FIELDS)
     _check_school_name_free(school)
-    _save(school, unique_error_field="code")
+    validated_save(school, unique_error_field="code")
     return school

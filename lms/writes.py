@@ -1,4 +1,5 @@
-"""What every accounts service shares: validate the whole object, then save it."""
+"""What every service shares: assign only the fields a use case may change, validate the whole
+object, then save it, turning every refusal into an ApplicationError with field messages."""
 
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 from lms.errors import ApplicationError
 
 
-def _save(instance: Any, *, unique_error_field: str | None = None) -> None:
+def validated_save(instance: Any, *, unique_error_field: str | None = None) -> None:
     """Validate the whole instance, then save it; any refusal becomes an ApplicationError."""
     try:
         instance.full_clean()
@@ -28,7 +29,7 @@ def _save(instance: Any, *, unique_error_field: str | None = None) -> None:
         ) from error
 
 
-def _assign(instance: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
+def fields_assign(instance: Any, data: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ApplicationError(

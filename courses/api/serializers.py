@@ -1,0 +1,122 @@
+"""Input and output shapes of the courses API."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from courses import selectors
+from courses.models import Audience, Course, Lesson, Module
+from lms.accounts.models import LANGUAGE_CHOICES
+
+
+class CourseInput(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    subject = serializers.CharField(max_length=100)
+    grade_level = serializers.IntegerField(
+        min_value=1, max_value=12, required=False, allow_null=True, default=None
+    )
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
+    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.STUDENTS)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CourseOutput(serializers.ModelSerializer[Course]):
+    school_name = serializers.CharField(source="school.name", read_only=True)
+    module_count = serializers.IntegerField(read_only=True, default=None)
+    lesson_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Course
+        fields: tuple[str, ...] = (
+            "id",
+            "title",
+            "subject",
+            "grade_level",
+            "language",
+            "audience",
+            "description",
+            "school",
+            "school_name",
+            "module_count",
+            "lesson_count",
+            "updated_at",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class DataCostOutput(serializers.Serializer[Any]):
+    bytes = serializers.IntegerField()
+    megabytes = serializers.FloatField()
+    external_video = serializers.BooleanField()
+
+
+class LessonSummaryOutput(serializers.ModelSerializer[Lesson]):
+    data_cost = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lesson
+        fields: tuple[str, ...] = (
+            "id",
+            "title",
+            "position",
+            "is_published",
+            "video_url",
+            "data_cost",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+    def get_data_cost(self, lesson: Lesson) -> dict[str, Any]:
+        return DataCostOutput(selectors.lesson_data_cost(lesson=lesson)).data
+
+
+class ModuleOutput(serializers.ModelSerializer[Module]):
+    lessons = LessonSummaryOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Module
+        fields = ("id", "title", "position", "is_published", "lessons")
+        read_only_fields: tuple[str, ...] = fields
+
+
+class CourseOutlineOutput(CourseOutput):
+    modules = ModuleOutput(many=True, read_only=True)
+
+    class Meta(CourseOutput.Meta):
+        fields = (*CourseOutput.Meta.fields, "modules")
+        read_only_fields: tuple[str, ...] = fields
+
+
+class ModuleInput(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    is_published = serializers.BooleanField(required=False)
+
+
+class LessonInput(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    is_published = serializers.BooleanField(required=False)
+    body_markdown = serializers.CharField(required=False, allow_blank=True, max_length=200_000)
+    video_url = serializers.URLField(required=False, allow_blank=True)
+
+
+class LessonOutput(LessonSummaryOutput):
+    module = serializers.IntegerField(source="module_id", read_only=True)
+    body_html = serializers.CharField(read_only=True)
+
+    class Meta(LessonSummaryOutput.Meta):
+        fields: tuple[str, ...] = (*LessonSummaryOutput.Meta.fields, "module", "body_html")
+        read_only_fields: tuple[str, ...] = fields
+
+
+class LessonAuthorOutput(LessonOutput):
+    """What the lesson's authors get: the Markdown source too, for editing."""
+
+    body_markdown = serializers.CharField(read_only=True)
+
+    class Meta(LessonOutput.Meta):
+        fields = (*LessonOutput.Meta.fields, "body_markdown")
+        read_only_fields: tuple[str, ...] = fields
+
+
+class MoveInput(serializers.Serializer[Any]):
+    position = serializers.IntegerField(min_value=0)
+    module = serializers.IntegerField(required=False, help_text="Another module of the course.")

@@ -1,0 +1,99 @@
+"""Courses, their ordered modules and lessons.
+
+A course belongs to the school of the teacher who created it; its authors (``teachers``) edit
+it. Modules and lessons are drafts until published; a lesson is visible to students only when it
+and its module are published. Lesson text is stored as written (Markdown) and as sanitised HTML,
+rendered once when it is saved.
+"""
+
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lms.accounts.models import LANGUAGE_CHOICES, School
+
+
+class Audience(models.TextChoices):
+    STUDENTS = "students", _("Students")
+    TEACHERS = "teachers", _("Teachers (professional development)")
+
+
+class Course(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    subject = models.CharField(_("subject"), max_length=100)
+    grade_level = models.PositiveSmallIntegerField(
+        _("grade level"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("1 to 12; empty for professional-development courses."),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=LANGUAGE_CHOICES)
+    audience = models.CharField(
+        _("audience"), max_length=10, choices=Audience.choices, default=Audience.STUDENTS
+    )
+    description = models.TextField(_("description"), blank=True)
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="courses", verbose_name=_("school")
+    )
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="authored_courses", verbose_name=_("teachers")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("title", "pk")
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(grade_level__isnull=True) | Q(grade_level__gte=1, grade_level__lte=12),
+                name="course_grade_level_1_to_12",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    title = models.CharField(_("title"), max_length=200)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_published = models.BooleanField(_("published"), default=False)
+
+    class Meta:
+        ordering = ("position", "pk")
+        verbose_name = _("module")
+        verbose_name_plural = _("modules")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(_("title"), max_length=200)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_published = models.BooleanField(_("published"), default=False)
+    body_markdown = models.TextField(_("text (Markdown)"), blank=True)
+    body_html = models.TextField(editable=False, blank=True)
+    video_url = models.URLField(
+        _("video link"),
+        blank=True,
+        help_text=_("An external video; its size is not known in advance."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("position", "pk")
+        verbose_name = _("lesson")
+        verbose_name_plural = _("lessons")
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,177 @@
+"""Writes to courses, modules and lessons (authoring).
+
+Every function checks the author's permission, validates the whole object and writes in one
+transaction. Positions are kept as 0, 1, 2, ... within a course (modules) or a module
+(lessons): creating appends, moving renumbers the siblings.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from courses import policies
+from courses.content import markdown_to_safe_html
+from courses.models import Course, Lesson, Module
+from lms.accounts.models import User
+from lms.errors import ApplicationError
+from lms.writes import fields_assign, validated_save
+
+COURSE_FIELDS = ("title", "subject", "grade_level", "language", "audience", "description")
+MODULE_FIELDS = ("title", "is_published")
+LESSON_FIELDS = ("title", "is_published", "body_markdown", "video_url")
+
+
+def _require_author(by: User, course: Course) -> None:
+    if not policies.can_edit_course(by, course):
+        raise PermissionDenied
+
+
+# --- courses --------------------------------------------------------------------------------
+@transaction.atomic
+def course_create(*, by: User, **fields: Any) -> Course:
+    if not policies.can_create_course(by) or by.school is None:
+        raise PermissionDenied
+    course = Course(school=by.school)
+    fields_assign(course, fields, COURSE_FIELDS)
+    validated_save(course)
+    course.teachers.add(by)
+    return course
+
+
+@transaction.atomic
+def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
+    _require_author(by, course)
+    fields_assign(course, data, COURSE_FIELDS)
+    validated_save(course)
+    return course
+
+
+# --- modules --------------------------------------------------------------------------------
+def _next_position(siblings: Any) -> int:
+    last = siblings.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+def _renumber(ordered: list[Any], moved: Any, position: int) -> None:
+    others = [item for item in ordered if item.pk != moved.pk]
+    position = max(0, min(position, len(others)))
+    others.insert(position, moved)
+    changed = []
+    for index, item in enumerate(others):
+        if item.position != index:
+            item.position = index
+            changed.append(item)
+    if changed:
+        type(moved).objects.bulk_update(changed, ["position"])
+
+
+@transaction.atomic
+def module_create(*, course: Course, by: User, title: str) -> Module:
+    _require_author(by, course)
+    Course.objects.select_for_update().filter(pk=course.pk).first()
+    module = Module(course=course, title=title, position=_next_position(course.modules))
+    validated_save(module)
+    return module
+
+
+@transaction.atomic
+def module_update(*, module: Module, by: User, data: dict[str, Any]) -> Module:
+    _require_author(by, module.course)
+    fields_assign(module, data, MODULE_FIELDS)
+    validated_save(module)
+    return module
+
+
+@transaction.atomic
+def module_move(*, module: Module, by: User, position: int) -> Module:
+    _require_author(by, module.course)
+    siblings = list(
+        Module.objects.select_for_update()
+        .filter(course_id=module.course_id)
+        .order_by("position", "pk")
+    )
+    _renumber(siblings, module, position)
+    module.refresh_from_db(fields=["position"])
+    return module
+
+
+@transaction.atomic
+def module_delete(*, module: Module, by: User) -> None:
+    _require_author(by, module.course)
+    course = module.course
+    module.delete()
+    remaining = list(Module.objects.filter(course=course).order_by("position", "pk"))
+    if remaining:
+        _renumber(remaining, remaining[0], 0)
+
+
+# --- lessons --------------------------------------------------------------------------------
+def _render(lesson: Lesson) -> None:
+    lesson.body_html = markdown_to_safe_html(lesson.body_markdown)
+
+
+@transaction.atomic
+def lesson_create(
+    *, module: Module, by: User, title: str, body_markdown: str = "", video_url: str = ""
+) -> Lesson:
+    _require_author(by, module.course)
+    Module.objects.select_for_update().filter(pk=module.pk).first()
+    lesson = Lesson(
+        module=module,
+        title=title,
+        body_markdown=body_markdown,
+        video_url=video_url,
+        position=_next_position(module.lessons),
+    )
+    _render(lesson)
+    validated_save(lesson)
+    return lesson
+
+
+@transaction.atomic
+def lesson_update(*, lesson: Lesson, by: User, data: dict[str, Any]) -> Lesson:
+    _require_author(by, lesson.module.course)
+    fields_assign(lesson, data, LESSON_FIELDS)
+    _render(lesson)
+    validated_save(lesson)
+    return lesson
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, by: User, position: int, module: Module | None = None) -> Lesson:
+    """Move a lesson within its module, or into another module of the same course."""
+    course = lesson.module.course
+    _require_author(by, course)
+    target = module or lesson.module
+    if target.course_id != course.pk:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={"module": [_("Choose a module of the same course.")]},
+        )
+    source_id = lesson.module_id
+    if target.pk != source_id:
+        lesson.module = target
+        lesson.save(update_fields=["module"])
+        left = list(Lesson.objects.filter(module_id=source_id).order_by("position", "pk"))
+        if left:
+            _renumber(left, left[0], 0)
+    siblings = list(
+        Lesson.objects.select_for_update().filter(module=target).order_by("position", "pk")
+    )
+    _renumber(siblings, lesson, position)
+    lesson.refresh_from_db(fields=["position", "module"])
+    return lesson
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson, by: User) -> None:
+    _require_author(by, lesson.module.course)
+    module = lesson.module
+    lesson.delete()
+    remaining = list(Lesson.objects.filter(module=module).order_by("position", "pk"))
+    if remaining:
+        _renumber(remaining, remaining[0], 0)
