@@ -25,7 +25,7 @@ lint: setup
 	$(VENV)/bin/lint-imports
 
 messages: setup
-	$(PY) manage.py makemessages -l ky -l ru -l mn --ignore=.venv --ignore=var --ignore=tests --ignore=scripts --no-obsolete
+	$(PY) manage.py makemessages -l ky -l ru -l mn --ignore=.venv --ignore=var --ignore=tests --ignore=scripts --ignore=bench --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 schema: setup

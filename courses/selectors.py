@@ -11,9 +11,14 @@ from lms.accounts.models import Role
 
 
 def course_list_visible(*, user: Any) -> QuerySet[Course]:
-    courses = Course.objects.select_related("school").annotate(
-        module_count=Count("modules", distinct=True),
-        lesson_count=Count("modules__lessons", distinct=True),
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly, for stable pages.
+    courses = (
+        Course.objects.select_related("school")
+        .annotate(
+            module_count=Count("modules", distinct=True),
+            lesson_count=Count("modules__lessons", distinct=True),
+        )
+        .order_by("title", "pk")
     )
     if accounts_policies.is_platform_admin(user):
         return courses

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views
+from frontend import course_pages, views
 
 app_name = "frontend"
 
@@ -17,4 +17,14 @@ urlpatterns = [
     path("people/<int:person_id>/", views.person_edit, name="person-edit"),
     path("people/<int:person_id>/active/", views.person_set_active, name="person-set-active"),
     path("people/<int:person_id>/unlock/", views.person_unlock, name="person-unlock"),
+    path("courses/", course_pages.course_list, name="course-list"),
+    path("courses/new/", course_pages.course_edit, name="course-create"),
+    path("courses/<int:course_id>/", course_pages.course_detail, name="course-detail"),
+    path("courses/<int:course_id>/edit/", course_pages.course_edit, name="course-edit"),
+    path("courses/<int:course_id>/modules/", course_pages.module_create, name="module-create"),
+    path("modules/<int:module_id>/", course_pages.module_change, name="module-change"),
+    path("modules/<int:module_id>/lessons/", course_pages.lesson_create, name="lesson-create"),
+    path("lessons/<int:lesson_id>/", course_pages.lesson_detail, name="lesson-detail"),
+    path("lessons/<int:lesson_id>/edit/", course_pages.lesson_edit, name="lesson-edit"),
+    path("lessons/<int:lesson_id>/change/", course_pages.lesson_change, name="lesson-change"),
 ]

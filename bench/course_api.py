@@ -1,0 +1,145 @@
+"""Requests per second of the course list and lesson endpoints, against a plain
+``JsonResponse(list(qs.values()))`` view of the same rows, measured in the same run.
+
+    .venv/bin/python bench/course_api.py [--courses 50] [--seconds 3]
+
+Runs in-process (Django's test client, no network) on a throwaway SQLite database, or on
+PostgreSQL when DATABASE_URL is set (a database named mektep_bench_<random> is created and
+dropped). Prints each figure and its ratio to the baseline; the target is 0.6 or more.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _database_url() -> tuple[str, str | None]:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgres"):
+        name = f"mektep_bench_{secrets.token_hex(4)}"
+        return urlsplit(url)._replace(path=f"/{name}").geturl(), name
+    return f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3", None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--courses", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    url, pg_name = _database_url()
+    if pg_name:
+        import psycopg
+
+        admin = urlsplit(url)._replace(path="/postgres").geturl()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{pg_name}"')
+    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="lms.settings", LMS_ENV="dev")
+    os.environ.pop("REDIS_URL", None)
+    try:
+        run(args.courses, args.seconds)
+    finally:
+        if pg_name:
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+def run(course_count: int, seconds: float) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.http import HttpRequest, JsonResponse
+    from django.test import Client, override_settings
+    from django.urls import include, path
+
+    call_command("migrate", verbosity=0)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+    from courses import services
+    from courses.models import Course, Lesson
+    from lms.accounts.models import Region, Role, School, User
+
+    region = Region.objects.create(name="Bench", code="bench")
+    school = School.objects.create(
+        region=region, name="Bench school", code="bench-1", locality="rural", languages=["ky"]
+    )
+    teacher = User.objects.create_user(
+        "bench-teacher",
+        password="x",  # noqa: S106 - a throwaway database
+        role=Role.TEACHER,
+        school=school,
+    )
+    lesson = None
+    for n in range(course_count):
+        course = services.course_create(
+            by=teacher, title=f"Course {n}", subject="Math", grade_level=7, language="ky"
+        )
+        module = services.module_create(course=course, by=teacher, title="Module")
+        lesson = services.lesson_create(
+            module=module, by=teacher, title="Lesson", body_markdown="# Title\n\n" + "text " * 400
+        )
+    assert lesson is not None
+
+    def plain_courses(request: HttpRequest) -> JsonResponse:
+        rows = Course.objects.filter(teachers=request.user).values()
+        return JsonResponse(list(rows), safe=False)
+
+    def plain_lesson(request: HttpRequest, lesson_id: int) -> JsonResponse:
+        return JsonResponse(list(Lesson.objects.filter(pk=lesson_id).values()), safe=False)
+
+    urlconf = type(sys)("bench_urls")
+    urlconf.urlpatterns = [  # type: ignore[attr-defined]
+        path("plain/courses/", plain_courses),
+        path("plain/lessons/<int:lesson_id>/", plain_lesson),
+        path("", include("lms.urls")),
+    ]
+    sys.modules["bench_urls"] = urlconf
+
+    with override_settings(ROOT_URLCONF="bench_urls", DEBUG=False, ALLOWED_HOSTS=["testserver"]):
+        client = Client()
+        client.force_login(teacher)
+        pairs = [
+            ("course list", "/api/v1/courses/?page_size=200", "/plain/courses/"),
+            ("lesson", f"/api/v1/lessons/{lesson.pk}/", f"/plain/lessons/{lesson.pk}/"),
+        ]
+        print(
+            f"{course_count} courses, {seconds:.0f} s per measurement, "
+            f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
+        )
+        for name, ours, baseline in pairs:
+            ours_rps = _rps(client, ours, seconds)
+            base_rps = _rps(client, baseline, seconds)
+            print(
+                f"{name:12} API {ours_rps:8.1f} req/s   plain {base_rps:8.1f} req/s   "
+                f"ratio {ours_rps / base_rps:.2f}"
+            )
+
+
+def _rps(client: object, url: str, seconds: float) -> float:
+    get = client.get  # type: ignore[attr-defined]
+    response = get(url)
+    assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    for _ in range(20):  # warm up
+        get(url)
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        get(url)
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+if __name__ == "__main__":
+    main()
