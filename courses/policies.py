@@ -18,7 +18,14 @@ def can_create_course(user: Any) -> bool:
 
 
 def is_author(user: Any, course: Course) -> bool:
-    return _active(user) and course.teachers.filter(pk=user.pk).exists()
+    if not _active(user):
+        return False
+    # One query per course object, however many checks a request makes on it.
+    authors: set[int] | None = getattr(course, "_author_ids", None)
+    if authors is None:
+        authors = set(course.teachers.values_list("pk", flat=True))
+        course._author_ids = authors  # type: ignore[attr-defined]
+    return user.pk in authors
 
 
 def can_edit_course(user: Any, course: Course) -> bool:

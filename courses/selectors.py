@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from courses import policies
 from courses.models import Course, Lesson, Module
@@ -10,25 +10,29 @@ from lms.accounts import policies as accounts_policies
 from lms.accounts.models import Role
 
 
-def course_list_visible(*, user: Any) -> QuerySet[Course]:
+def _with_counts(courses: QuerySet[Course], *, drafts: bool) -> QuerySet[Course]:
+    """Number of modules and lessons; without drafts for readers who may not see them."""
+    modules = Q() if drafts else Q(modules__is_published=True)
+    lessons = Q() if drafts else Q(modules__is_published=True, modules__lessons__is_published=True)
     # Meta.ordering does not apply to a GROUP BY query: order explicitly, for stable pages.
-    courses = (
-        Course.objects.select_related("school")
-        .annotate(
-            module_count=Count("modules", distinct=True),
-            lesson_count=Count("modules__lessons", distinct=True),
-        )
-        .order_by("title", "pk")
-    )
+    return courses.annotate(
+        module_count=Count("modules", filter=modules, distinct=True),
+        lesson_count=Count("modules__lessons", filter=lessons, distinct=True),
+    ).order_by("title", "pk")
+
+
+def course_list_visible(*, user: Any) -> QuerySet[Course]:
+    courses = Course.objects.select_related("school")
     if accounts_policies.is_platform_admin(user):
-        return courses
+        return _with_counts(courses, drafts=True)
     if not (user.is_authenticated and user.is_active):
         return courses.none()
     if user.role == Role.REGION_ADMIN:
-        return courses.filter(school__region_id=user.region_id)
+        return _with_counts(courses.filter(school__region_id=user.region_id), drafts=False)
     if user.role == Role.SCHOOL_ADMIN:
-        return courses.filter(school_id=user.school_id)
-    if user.role == Role.TEACHER:
+        return _with_counts(courses.filter(school_id=user.school_id), drafts=False)
+    if user.role == Role.TEACHER:  # authors: their own courses, drafts included
+        courses = _with_counts(courses, drafts=True)
         return courses.filter(
             pk__in=Course.teachers.through.objects.filter(user_id=user.pk).values("course_id")
         )
@@ -45,6 +49,17 @@ def course_outline(*, course: Course, user: Any) -> list[Module]:
         modules = modules.filter(is_published=True)
         lessons = lessons.filter(is_published=True)
     return list(modules.prefetch_related(Prefetch("lessons", queryset=lessons)))
+
+
+def module_visible(*, user: Any, module_id: int) -> Module | None:
+    """The module, if this user may see it: a draft module only for the course's authors, so
+    that others get the same answer as for a module that does not exist."""
+    module = Module.objects.select_related("course__school").filter(pk=module_id).first()
+    if module is None or not policies.can_view_course(user, module.course):
+        return None
+    if not module.is_published and not policies.sees_drafts(user, module.course):
+        return None
+    return module
 
 
 def lesson_visible(*, user: Any, lesson_id: int) -> Lesson | None:

@@ -32,8 +32,11 @@ def _editable_course(request: HttpRequest, course_id: int) -> Course:
 
 
 def _editable_module(request: HttpRequest, module_id: int) -> Module:
-    module = get_object_or_404(Module.objects.select_related("course"), pk=module_id)
-    _editable_course(request, module.course_id)
+    module = selectors.module_visible(user=request.user, module_id=module_id)
+    if module is None:
+        raise Http404
+    if not policies.can_edit_course(request.user, module.course):
+        raise PermissionDenied
     return module
 
 

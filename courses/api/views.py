@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -86,8 +87,8 @@ class CourseViewSet(
 
 
 def _module_for_author(request: Request, module_id: str) -> Module:
-    module = Module.objects.select_related("course").filter(pk=module_id).first()
-    if module is None or not policies.can_view_course(request.user, module.course):
+    module = selectors.module_visible(user=request.user, module_id=int(module_id))
+    if module is None:
         raise Http404
     if not policies.can_edit_course(_actor(request), module.course):
         raise PermissionDenied
@@ -190,7 +191,7 @@ class LessonViewSet(viewsets.ViewSet):
             ).first()
             if target is None:
                 raise s.serializers.ValidationError(
-                    {"module": ["Choose a module of the same course."]}
+                    {"module": [_("Choose a module of the same course.")]}
                 )
         lesson = services.lesson_move(
             lesson=lesson,
