@@ -101,3 +101,17 @@ def courses(world: World) -> Courses:
         lesson_draft=lesson_draft,
         lesson_in_draft_module=lesson_in_draft_module,
     )
+
+
+@pytest.fixture
+def author(db: None) -> User:
+    """A teacher who writes the course under test."""
+    return make_person(Role.TEACHER)
+
+
+@pytest.fixture
+def client(author: User) -> APIClient:
+    """An API client signed in as ``author`` (in this folder, instead of Django's client)."""
+    client = APIClient()
+    client.force_authenticate(author)
+    return client

@@ -22,18 +22,6 @@ REMOVE = object()  # a change that leaves the field out of the body
 
 
 @pytest.fixture
-def author(db: None) -> User:
-    return make_person(Role.TEACHER)
-
-
-@pytest.fixture
-def client(author: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(author)
-    return client
-
-
-@pytest.fixture
 def lesson(author: User) -> Lesson:
     course = CourseFactory(school=author.school, teachers=[author], grade_level=7)
     module = ModuleFactory(course=course)

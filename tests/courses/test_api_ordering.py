@@ -7,23 +7,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from courses.models import Course, Lesson, Module
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from tests.accounts.expectations import assert_error
 from tests.courses.expectations import database_state
 from tests.courses.factories import CourseFactory, LessonFactory, ModuleFactory
-from tests.factories import make_person
-
-
-@pytest.fixture
-def author(db: None) -> User:
-    return make_person(Role.TEACHER)
-
-
-@pytest.fixture
-def client(author: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(author)
-    return client
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from rest_framework.test import APIClient
 
 from courses import content
 from courses.models import Course, Lesson, Module
-from lms.accounts.models import Role, User
+from lms.accounts.models import User
 from tests.courses.factories import CourseFactory, LessonFactory, ModuleFactory
-from tests.factories import make_person
 
 SAFE_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
@@ -139,18 +138,6 @@ def assert_safe_html(html: str) -> Elements:
                 assert value is not None
                 assert SAFE_STYLE.match(value), (tag, value, html)
     return parser
-
-
-@pytest.fixture
-def author(db: None) -> User:
-    return make_person(Role.TEACHER)
-
-
-@pytest.fixture
-def client(author: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(author)
-    return client
 
 
 @pytest.fixture
