@@ -97,3 +97,102 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Term(models.Model):
+    """A school's teaching period (a quarter, a semester, a year)."""
+
+    school = models.ForeignKey(
+        School, on_delete=models.PROTECT, related_name="terms", verbose_name=_("school")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        ordering = ("-starts_on", "name")
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("school", "name"), name="term_name_unique_in_school"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="term_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cohort(models.Model):
+    """A class: one offering of a course in a term, taught by one or more teachers, with
+    students from one school or many (the e-school case)."""
+
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("course")
+    )
+    term = models.ForeignKey(
+        Term, on_delete=models.PROTECT, related_name="cohorts", verbose_name=_("term")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="taught_cohorts", verbose_name=_("teachers")
+    )
+    join_code = models.CharField(_("join code"), max_length=12, unique=True)
+    allow_self_enrol = models.BooleanField(_("students may join with the code"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("name", "pk")
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("term", "name"), name="cohort_name_unique_in_term"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enrolment(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="enrolments")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrolments"
+    )
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("pk",)
+        verbose_name = _("enrolment")
+        verbose_name_plural = _("enrolments")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("cohort", "student"), name="enrolment_once_per_class"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.cohort_id}"
+
+
+class LessonCompletion(models.Model):
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="completions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_completions"
+    )
+    completed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("completed lesson")
+        verbose_name_plural = _("completed lessons")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "student"), name="lesson_completed_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} completed {self.lesson_id}"

@@ -3,9 +3,9 @@ selectors build the same rules as querysets."""
 
 from typing import Any
 
-from courses.models import Course
+from courses.models import Cohort, Course
 from lms.accounts import policies as accounts_policies
-from lms.accounts.models import Role
+from lms.accounts.models import Role, School, User
 
 
 def _active(user: Any) -> bool:
@@ -33,13 +33,55 @@ def can_edit_course(user: Any, course: Course) -> bool:
 
 
 def can_view_course(user: Any, course: Course) -> bool:
-    """Authors see drafts too; administrators over the course's school see what is published."""
+    """Authors see drafts too; administrators over the course's school, teachers of its classes
+    and students enrolled in them see what is published."""
     if can_edit_course(user, course):
         return True
-    return accounts_policies.can_use_admin(user) and accounts_policies.can_view_school(
+    if accounts_policies.can_use_admin(user) and accounts_policies.can_view_school(
         user, course.school
-    )
+    ):
+        return True
+    if not _active(user):
+        return False
+    if user.role == Role.TEACHER:
+        return course.cohorts.filter(teachers=user).exists()
+    if user.role == Role.STUDENT:
+        return course.cohorts.filter(enrolments__student=user).exists()
+    return False
 
 
 def sees_drafts(user: Any, course: Course) -> bool:
     return can_edit_course(user, course)
+
+
+# --- terms, classes and enrolment ------------------------------------------------------------
+def can_run_school(user: Any, school: School) -> bool:
+    """Create terms and classes of a school: its administrators and its region's."""
+    if accounts_policies.is_platform_admin(user):
+        return True
+    if accounts_policies.is_region_admin(user):
+        return bool(school.region_id == user.region_id)
+    return accounts_policies.is_school_admin(user) and bool(school.pk == user.school_id)
+
+
+def can_manage_cohort(user: Any, cohort: Cohort) -> bool:
+    return can_run_school(user, cohort.term.school)
+
+
+def can_view_roster(user: Any, cohort: Cohort) -> bool:
+    if can_manage_cohort(user, cohort):
+        return True
+    return _active(user) and cohort.teachers.filter(pk=user.pk).exists()
+
+
+def can_enrol(user: Any, cohort: Cohort, student: User) -> bool:
+    """Administrators enrol the students they manage (their school's, their region's) into any
+    class of their region: a village school's pupils join the e-school's classes."""
+    if student.role != Role.STUDENT or not student.is_active:
+        return False
+    if not accounts_policies.can_manage_person(user, student):
+        return False
+    if accounts_policies.is_platform_admin(user):
+        return True
+    region_id = user.region_id if user.role == Role.REGION_ADMIN else user.school.region_id
+    return bool(cohort.term.school.region_id == region_id)

@@ -5,15 +5,21 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from courses import policies
-from courses.models import Course, Lesson, Module
+from courses.models import Cohort, Course, Enrolment, Lesson, LessonCompletion, Module, Term
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import Role
 
 
-def _with_counts(courses: QuerySet[Course], *, drafts: bool) -> QuerySet[Course]:
-    """Number of modules and lessons; without drafts for readers who may not see them."""
-    modules = Q() if drafts else Q(modules__is_published=True)
-    lessons = Q() if drafts else Q(modules__is_published=True, modules__lessons__is_published=True)
+def _with_counts(courses: QuerySet[Course], *, drafts: bool | Q) -> QuerySet[Course]:
+    """Number of modules and lessons; drafts counted only where the reader sees them: in every
+    course (True), in none (False), or in the courses a filter picks (the ones they wrote)."""
+    modules: Q | None = None
+    lessons: Q | None = None
+    if drafts is not True:
+        modules = Q(modules__is_published=True)
+        lessons = Q(modules__is_published=True, modules__lessons__is_published=True)
+        if isinstance(drafts, Q):
+            modules, lessons = modules | drafts, lessons | drafts
     # Meta.ordering does not apply to a GROUP BY query: order explicitly, for stable pages.
     return courses.annotate(
         module_count=Count("modules", filter=modules, distinct=True),
@@ -31,11 +37,15 @@ def course_list_visible(*, user: Any) -> QuerySet[Course]:
         return _with_counts(courses.filter(school__region_id=user.region_id), drafts=False)
     if user.role == Role.SCHOOL_ADMIN:
         return _with_counts(courses.filter(school_id=user.school_id), drafts=False)
-    if user.role == Role.TEACHER:  # authors: their own courses, drafts included
-        courses = _with_counts(courses, drafts=True)
-        return courses.filter(
-            pk__in=Course.teachers.through.objects.filter(user_id=user.pk).values("course_id")
-        )
+    if user.role == Role.TEACHER:
+        # Their own courses, drafts counted; and the courses of the classes they teach.
+        authored = Course.teachers.through.objects.filter(user_id=user.pk).values("course_id")
+        taught = Cohort.objects.filter(teachers=user).values("course_id")
+        visible = courses.filter(Q(pk__in=authored) | Q(pk__in=taught))
+        return _with_counts(visible, drafts=Q(pk__in=authored))
+    if user.role == Role.STUDENT:
+        enrolled = Cohort.objects.filter(enrolments__student=user).values("course_id")
+        return _with_counts(courses.filter(pk__in=enrolled), drafts=False)
     return courses.none()
 
 
@@ -84,4 +94,107 @@ def lesson_data_cost(*, lesson: Lesson) -> dict[str, Any]:
         "bytes": size,
         "megabytes": round(size / 1_000_000, 2),
         "external_video": bool(lesson.video_url),
+    }
+
+
+# --- terms, classes, rosters, progress -------------------------------------------------------
+def _schools_run_by(user: Any) -> Q:
+    """The schools whose terms and classes ``user`` runs, as a filter on ``school``."""
+    if accounts_policies.is_platform_admin(user):
+        return Q()
+    if accounts_policies.is_region_admin(user):
+        return Q(school__region_id=user.region_id)
+    if accounts_policies.is_school_admin(user):
+        return Q(school_id=user.school_id)
+    return Q(pk__in=[])
+
+
+def term_list_visible(*, user: Any) -> QuerySet[Term]:
+    return Term.objects.select_related("school").filter(_schools_run_by(user))
+
+
+def cohort_list_visible(*, user: Any) -> QuerySet[Cohort]:
+    """Classes: administrators see their schools' (and, for enrolling their pupils into the
+    e-school, their region's); teachers the classes they teach; students theirs."""
+    cohorts = Cohort.objects.select_related("course", "term__school").annotate(
+        student_count=Count("enrolments", distinct=True)
+    )
+    if accounts_policies.is_platform_admin(user):
+        return cohorts
+    if not (user.is_authenticated and user.is_active):
+        return cohorts.none()
+    if accounts_policies.is_region_admin(user):
+        return cohorts.filter(term__school__region_id=user.region_id)
+    if accounts_policies.is_school_admin(user):
+        return cohorts.filter(term__school__region_id=user.school.region_id)
+    if user.role == Role.TEACHER:
+        return cohorts.filter(
+            pk__in=Cohort.teachers.through.objects.filter(user_id=user.pk).values("cohort_id")
+        )
+    if user.role == Role.STUDENT:
+        return cohorts.filter(pk__in=Enrolment.objects.filter(student=user).values("cohort_id"))
+    return cohorts.none()
+
+
+def _published_lessons(course_id: Any) -> QuerySet[Lesson]:
+    return Lesson.objects.filter(
+        module__course_id=course_id, is_published=True, module__is_published=True
+    )
+
+
+def roster_for_cohort(*, cohort: Cohort) -> list[dict[str, Any]]:
+    """The class's students with how many of the course's published lessons each completed,
+    in one query."""
+    total = _published_lessons(cohort.course_id).count()
+    rows = (
+        Enrolment.objects.filter(cohort=cohort)
+        .values(
+            "student_id",
+            "student__username",
+            "student__first_name",
+            "student__last_name",
+            "student__school__name",
+            "enrolled_at",
+        )
+        .annotate(
+            completed=Count(
+                "student__lesson_completions",
+                filter=Q(
+                    student__lesson_completions__lesson__module__course_id=cohort.course_id,
+                    student__lesson_completions__lesson__is_published=True,
+                    student__lesson_completions__lesson__module__is_published=True,
+                ),
+                distinct=True,
+            )
+        )
+        .order_by("student__last_name", "student__first_name", "student_id")
+    )
+    return [
+        {
+            "student": row["student_id"],
+            "username": row["student__username"],
+            "first_name": row["student__first_name"],
+            "last_name": row["student__last_name"],
+            "school": row["student__school__name"],
+            "enrolled_at": row["enrolled_at"],
+            "completed_lessons": row["completed"],
+            "total_lessons": total,
+        }
+        for row in rows
+    ]
+
+
+def progress_for_student(*, student: Any, course: Course) -> dict[str, Any]:
+    published = _published_lessons(course.pk)
+    done = set(
+        LessonCompletion.objects.filter(student=student, lesson__in=published).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    total = published.count()
+    return {
+        "completed_lessons": len(done),
+        "total_lessons": total,
+        "percent": round(100 * len(done) / total) if total else 0,
+        "completed_lesson_ids": sorted(done),
     }

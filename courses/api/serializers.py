@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from courses import selectors
-from courses.models import Audience, Course, Lesson, Module
+from courses.models import Audience, Cohort, Course, Lesson, Module, Term
 from lms.accounts.models import LANGUAGE_CHOICES
 
 
@@ -120,3 +120,88 @@ class LessonAuthorOutput(LessonOutput):
 class MoveInput(serializers.Serializer[Any]):
     position = serializers.IntegerField(min_value=0)
     module = serializers.IntegerField(required=False, help_text="Another module of the course.")
+
+
+# --- terms, classes, enrolment, progress ------------------------------------------------------
+class TermInput(serializers.Serializer[Any]):
+    school = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField()
+
+
+class TermOutput(serializers.ModelSerializer[Term]):
+    class Meta:
+        model = Term
+        fields = ("id", "school", "name", "starts_on", "ends_on")
+        read_only_fields = fields
+
+
+class CohortInput(serializers.Serializer[Any]):
+    term = serializers.IntegerField()
+    course = serializers.IntegerField()
+    name = serializers.CharField(max_length=100)
+    teachers = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+    allow_self_enrol = serializers.BooleanField(default=False)
+
+
+class CohortUpdateInput(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100, required=False)
+    teachers = serializers.ListField(
+        child=serializers.IntegerField(), allow_empty=False, required=False
+    )
+    allow_self_enrol = serializers.BooleanField(required=False)
+
+
+class CohortOutput(serializers.ModelSerializer[Cohort]):
+    course_title = serializers.CharField(source="course.title", read_only=True)
+    school = serializers.IntegerField(source="term.school_id", read_only=True)
+    student_count = serializers.IntegerField(read_only=True, default=None)
+
+    class Meta:
+        model = Cohort
+        fields: tuple[str, ...] = (
+            "id",
+            "name",
+            "course",
+            "course_title",
+            "term",
+            "school",
+            "allow_self_enrol",
+            "student_count",
+        )
+        read_only_fields: tuple[str, ...] = fields
+
+
+class CohortManagerOutput(CohortOutput):
+    """For the class's administrators and teachers: the join code and the teachers."""
+
+    class Meta(CohortOutput.Meta):
+        fields: tuple[str, ...] = (*CohortOutput.Meta.fields, "join_code", "teachers")
+        read_only_fields: tuple[str, ...] = fields
+
+
+class EnrolmentInput(serializers.Serializer[Any]):
+    student = serializers.IntegerField()
+
+
+class RosterRowOutput(serializers.Serializer[Any]):
+    student = serializers.IntegerField()
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    school = serializers.CharField(allow_null=True)
+    enrolled_at = serializers.DateTimeField()
+    completed_lessons = serializers.IntegerField()
+    total_lessons = serializers.IntegerField()
+
+
+class JoinInput(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=20)
+
+
+class ProgressOutput(serializers.Serializer[Any]):
+    completed_lessons = serializers.IntegerField()
+    total_lessons = serializers.IntegerField()
+    percent = serializers.IntegerField()
+    completed_lesson_ids = serializers.ListField(child=serializers.IntegerField())

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -13,10 +14,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from courses import policies, selectors, services
 from courses.api import serializers as s
-from courses.models import Course, Lesson, Module
+from courses.models import Cohort, Course, Lesson, Module, Term
+from lms.accounts import selectors as accounts_selectors
 from lms.accounts.models import User
 
 
@@ -200,3 +203,188 @@ class LessonViewSet(viewsets.ViewSet):
             module=target,
         )
         return Response(s.LessonAuthorOutput(lesson).data)
+
+
+# --- terms, classes, enrolment, progress ------------------------------------------------------
+class TermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Term]):
+    """Terms of the schools an administrator runs."""
+
+    serializer_class = s.TermOutput
+    filterset_fields = ("school",)
+
+    def get_queryset(self) -> QuerySet[Term]:
+        return selectors.term_list_visible(user=self.request.user)
+
+    @extend_schema(request=s.TermInput, responses={201: s.TermOutput})
+    def create(self, request: Request) -> Response:
+        data = s.TermInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        school = (
+            accounts_selectors.school_list_visible(user=request.user)
+            .filter(pk=fields.pop("school"))
+            .first()
+        )
+        if school is None:
+            raise s.serializers.ValidationError({"school": [_("Choose one of your schools.")]})
+        term = services.term_create(by=_actor(request), school=school, **fields)
+        return Response(s.TermOutput(term).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TermInput(partial=True), responses=s.TermOutput)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        term = self.get_object()
+        data = s.TermInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("school", None)
+        term = services.term_update(term=term, by=_actor(request), data=fields)
+        return Response(s.TermOutput(term).data)
+
+
+def _teachers(ids: list[int]) -> list[User]:
+    teachers = list(User.objects.filter(pk__in=ids))
+    if len(teachers) != len(set(ids)):
+        raise s.serializers.ValidationError({"teachers": [_("Choose one or more teachers.")]})
+    return teachers
+
+
+class CohortViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Cohort]
+):
+    """Classes: one offering of a course in a term. Administrators create them and enrol
+    students; teachers see their rosters; students join with a code."""
+
+    serializer_class = s.CohortOutput
+    filterset_fields = ("term", "course")
+    search_fields = ("name",)
+
+    def get_queryset(self) -> QuerySet[Cohort]:
+        return selectors.cohort_list_visible(user=self.request.user)
+
+    def _shape(self, cohort: Cohort) -> dict[str, Any]:
+        if policies.can_view_roster(self.request.user, cohort):
+            return s.CohortManagerOutput(cohort).data
+        return s.CohortOutput(cohort).data
+
+    @extend_schema(responses=s.CohortManagerOutput)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self._shape(self.get_object()))
+
+    @extend_schema(request=s.CohortInput, responses={201: s.CohortManagerOutput})
+    def create(self, request: Request) -> Response:
+        data = s.CohortInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        term = selectors.term_list_visible(user=request.user).filter(pk=fields.pop("term")).first()
+        if term is None:
+            raise s.serializers.ValidationError({"term": [_("Choose a term of your school.")]})
+        course = (
+            selectors.course_list_visible(user=request.user).filter(pk=fields["course"]).first()
+            or Course.objects.filter(
+                pk=fields["course"], school__region_id=term.school.region_id
+            ).first()
+        )
+        if course is None:
+            raise s.serializers.ValidationError({"course": [_("Choose a course.")]})
+        fields["course"] = course
+        fields["teachers"] = _teachers(fields["teachers"])
+        cohort = services.cohort_create(by=_actor(request), term=term, **fields)
+        cohort = self.get_queryset().get(pk=cohort.pk)
+        return Response(s.CohortManagerOutput(cohort).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CohortUpdateInput, responses=s.CohortManagerOutput)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        cohort = self._managed()
+        data = s.CohortUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        teachers = _teachers(fields.pop("teachers")) if "teachers" in fields else None
+        services.cohort_update(cohort=cohort, by=_actor(request), data=fields, teachers=teachers)
+        return Response(s.CohortManagerOutput(self.get_queryset().get(pk=cohort.pk)).data)
+
+    @extend_schema(request=None, responses=s.CohortManagerOutput)
+    @action(detail=True, methods=["post"], url_path="renew-code")
+    def renew_code(self, request: Request, pk: str) -> Response:
+        cohort = services.cohort_join_code_renew(cohort=self._managed(), by=_actor(request))
+        return Response(s.CohortManagerOutput(self.get_queryset().get(pk=cohort.pk)).data)
+
+    @extend_schema(request=s.EnrolmentInput, responses={200: s.RosterRowOutput(many=True)})
+    @action(detail=True, methods=["get", "post"])
+    def enrolments(self, request: Request, pk: str) -> Response:
+        """GET: the roster with each student's progress. POST: enrol one student."""
+        cohort = self.get_object()
+        if request.method == "POST":
+            data = s.EnrolmentInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            student = (
+                accounts_selectors.person_list_visible(user=request.user)
+                .filter(pk=data.validated_data["student"])
+                .first()
+            )
+            if student is None:
+                raise s.serializers.ValidationError({"student": [_("Choose a student.")]})
+            _enrolment, created = services.enrolment_create(
+                cohort=cohort, student=student, by=_actor(request)
+            )
+            code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        else:
+            code = status.HTTP_200_OK
+        if not policies.can_view_roster(request.user, cohort):
+            if request.method == "POST":
+                return Response(status=code)
+            raise PermissionDenied
+        rows = selectors.roster_for_cohort(cohort=cohort)
+        return Response(s.RosterRowOutput(rows, many=True).data, status=code)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"enrolments/(?P<student_id>[0-9]+)")
+    def unenrol(self, request: Request, pk: str, student_id: str) -> Response:
+        cohort = self.get_object()
+        student = get_object_or_404(
+            accounts_selectors.person_list_visible(user=request.user), pk=student_id
+        )
+        services.enrolment_delete(cohort=cohort, student=student, by=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=s.JoinInput, responses={201: s.CohortOutput})
+    @action(detail=False, methods=["post"])
+    def join(self, request: Request) -> Response:
+        """A student joins a class with its code (when the class allows it)."""
+        data = s.JoinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrolment = services.cohort_join(student=_actor(request), code=data.validated_data["code"])
+        return Response(s.CohortOutput(enrolment.cohort).data, status=status.HTTP_201_CREATED)
+
+    def _managed(self) -> Cohort:
+        cohort = self.get_object()
+        if not policies.can_manage_cohort(_actor(self.request), cohort):
+            raise PermissionDenied
+        return cohort
+
+
+class LessonProgressViewSet(viewsets.ViewSet):
+    """A student marks a lesson complete, or takes that back."""
+
+    queryset = Lesson.objects.none()
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post", "delete"])
+    def complete(self, request: Request, pk: str) -> Response:
+        lesson = selectors.lesson_visible(user=request.user, lesson_id=int(pk))
+        if lesson is None:
+            raise Http404
+        if request.method == "POST":
+            services.lesson_complete(lesson=lesson, student=_actor(request))
+        else:
+            services.lesson_uncomplete(lesson=lesson, student=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CourseProgressApi(APIView):
+    @extend_schema(responses=s.ProgressOutput)
+    def get(self, request: Request, course_id: int) -> Response:
+        """The signed-in student's progress in a course."""
+        course = get_object_or_404(selectors.course_list_visible(user=request.user), pk=course_id)
+        progress = selectors.progress_for_student(student=_actor(request), course=course)
+        return Response(s.ProgressOutput(progress).data)

@@ -1,4 +1,4 @@
-"""Writes to courses, modules and lessons (authoring).
+"""Authoring: writes to courses, modules and lessons.
 
 Every function checks the author's permission, validates the whole object and writes in one
 transaction. Positions are kept as 0, 1, 2, ... within a course (modules) or a module
