@@ -198,3 +198,15 @@ def progress_for_student(*, student: Any, course: Course) -> dict[str, Any]:
         "percent": round(100 * len(done) / total) if total else 0,
         "completed_lesson_ids": sorted(done),
     }
+
+
+def course_list_for_student(*, student: Any) -> QuerySet[Course]:
+    """The student's courses with ``lesson_count`` (published) and ``completed_count``."""
+    done = Q(
+        modules__is_published=True,
+        modules__lessons__is_published=True,
+        modules__lessons__completions__student=student,
+    )
+    return course_list_visible(user=student).annotate(
+        completed_count=Count("modules__lessons__completions", filter=done, distinct=True)
+    )

@@ -154,6 +154,7 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "lesson": lesson,
             "cost": selectors.lesson_data_cost(lesson=lesson),
             "can_edit": policies.can_edit_course(request.user, lesson.module.course),
+            "completed": lesson.completions.filter(student_id=request.user.pk).exists(),
         },
     )
 

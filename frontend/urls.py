@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import course_pages, views
+from frontend import class_pages, course_pages, views
 
 app_name = "frontend"
 
@@ -27,4 +27,11 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/", course_pages.lesson_detail, name="lesson-detail"),
     path("lessons/<int:lesson_id>/edit/", course_pages.lesson_edit, name="lesson-edit"),
     path("lessons/<int:lesson_id>/change/", course_pages.lesson_change, name="lesson-change"),
+    path("lessons/<int:lesson_id>/complete/", class_pages.lesson_complete, name="lesson-complete"),
+    path("terms/", class_pages.term_list, name="term-list"),
+    path("classes/", class_pages.class_list, name="class-list"),
+    path("classes/new/", class_pages.class_create, name="class-create"),
+    path("classes/join/", class_pages.class_join, name="class-join"),
+    path("classes/<int:class_id>/", class_pages.class_detail, name="class-detail"),
+    path("classes/<int:class_id>/enrol/", class_pages.class_enrol, name="class-enrol"),
 ]

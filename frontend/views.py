@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from courses import selectors as course_selectors
 from frontend.forms import PersonForm, SchoolForm
 from lms.accounts import policies, selectors, services
 from lms.accounts.models import Role, School, User
@@ -75,6 +76,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"role": Role(user.role)}
     if policies.can_create_schools(user) or policies.is_school_admin(user):
         context["schools"] = selectors.school_list_with_counts(user=user)
+    if user.role == Role.STUDENT:
+        context["courses"] = course_selectors.course_list_for_student(student=user)
+    if user.role == Role.TEACHER:
+        context["classes"] = course_selectors.cohort_list_visible(user=user)
     return render(request, "frontend/home.html", context)
 
 
