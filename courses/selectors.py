@@ -116,8 +116,11 @@ def term_list_visible(*, user: Any) -> QuerySet[Term]:
 def cohort_list_visible(*, user: Any) -> QuerySet[Cohort]:
     """Classes: administrators see their schools' (and, for enrolling their pupils into the
     e-school, their region's); teachers the classes they teach; students theirs."""
-    cohorts = Cohort.objects.select_related("course", "term__school").annotate(
-        student_count=Count("enrolments", distinct=True)
+    # Meta.ordering does not apply to a GROUP BY query: order explicitly, for stable pages.
+    cohorts = (
+        Cohort.objects.select_related("course", "term__school")
+        .annotate(student_count=Count("enrolments", distinct=True))
+        .order_by("name", "pk")
     )
     if accounts_policies.is_platform_admin(user):
         return cohorts

@@ -3,20 +3,29 @@ object, then save it, turning every refusal into an ApplicationError with field 
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from lms.errors import ApplicationError
 
+UNIQUE_CODES = {"unique", "unique_together"}
+
 
 def validated_save(instance: Any, *, unique_error_field: str | None = None) -> None:
-    """Validate the whole instance, then save it; any refusal becomes an ApplicationError."""
+    """Validate the whole instance, then save it; any refusal becomes an ApplicationError.
+
+    ``unique_error_field`` names the field a person should change when a uniqueness rule over
+    several fields fails (a term's name within its school, say): Django reports those as
+    errors of the whole object, which a form could not show next to any field."""
     try:
         instance.full_clean()
         with transaction.atomic():
             instance.save()
     except DjangoValidationError as error:
+        if unique_error_field and hasattr(error, "error_dict"):
+            _move_unique_errors(error, unique_error_field)
         raise ApplicationError.from_validation_error(error) from error
     except IntegrityError as error:
         # A concurrent write won the race for a unique value after full_clean() passed.
@@ -39,3 +48,16 @@ def fields_assign(instance: Any, data: dict[str, Any], allowed: tuple[str, ...])
         )
     for name, value in data.items():
         setattr(instance, name, value)
+
+
+def _move_unique_errors(error: DjangoValidationError, field: str) -> None:
+    whole = error.error_dict.get(NON_FIELD_ERRORS, [])
+    unique = [item for item in whole if item.code in UNIQUE_CODES]
+    if not unique:
+        return
+    rest = [item for item in whole if item.code not in UNIQUE_CODES]
+    if rest:
+        error.error_dict[NON_FIELD_ERRORS] = rest
+    else:
+        del error.error_dict[NON_FIELD_ERRORS]
+    error.error_dict.setdefault(field, []).extend(unique)

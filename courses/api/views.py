@@ -340,9 +340,12 @@ class CohortViewSet(
     @action(detail=True, methods=["delete"], url_path=r"enrolments/(?P<student_id>[0-9]+)")
     def unenrol(self, request: Request, pk: str, student_id: str) -> Response:
         cohort = self.get_object()
-        student = get_object_or_404(
-            accounts_selectors.person_list_visible(user=request.user), pk=student_id
-        )
+        if policies.can_manage_cohort(request.user, cohort):
+            # The class's administrators see every pupil in it, from whatever school.
+            students = User.objects.filter(enrolments__cohort=cohort)
+        else:
+            students = accounts_selectors.person_list_visible(user=request.user)
+        student = get_object_or_404(students, pk=student_id)
         services.enrolment_delete(cohort=cohort, student=student, by=_actor(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -29,4 +29,6 @@ def lesson_complete(*, lesson: Lesson, student: User) -> LessonCompletion:
 @transaction.atomic
 def lesson_uncomplete(*, lesson: Lesson, student: User) -> None:
     """Undo a mistaken "complete"."""
+    if student.role != Role.STUDENT:
+        raise PermissionDenied
     LessonCompletion.objects.filter(lesson=lesson, student=student).delete()
