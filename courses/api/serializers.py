@@ -205,3 +205,14 @@ class ProgressOutput(serializers.Serializer[Any]):
     total_lessons = serializers.IntegerField()
     percent = serializers.IntegerField()
     completed_lesson_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class TeacherInput(serializers.Serializer[Any]):
+    teacher = serializers.IntegerField()
+
+
+class AuthorOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()

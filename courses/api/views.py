@@ -82,6 +82,34 @@ class CourseViewSet(
         )
         return Response(s.ModuleOutput(module).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.TeacherInput, responses=s.AuthorOutput(many=True))
+    @action(detail=True, methods=["get", "post"])
+    def teachers(self, request: Request, pk: str) -> Response:
+        """The course's authors; an author adds a colleague of the region (POST)."""
+        course = self.get_object()
+        if request.method == "POST":
+            course = self._editable()
+            data = s.TeacherInput(data=request.data)
+            data.is_valid(raise_exception=True)
+            teacher = (
+                User.objects.select_related("school")
+                .filter(pk=data.validated_data["teacher"])
+                .first()
+            )
+            if teacher is None:
+                raise s.serializers.ValidationError({"teacher": [_("Choose an active teacher.")]})
+            services.course_teacher_add(course=course, by=_actor(request), teacher=teacher)
+        authors = course.teachers.order_by("last_name", "first_name")
+        return Response(s.AuthorOutput(authors, many=True).data)
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"teachers/(?P<teacher_id>[0-9]+)")
+    def teacher_remove(self, request: Request, pk: str, teacher_id: str) -> Response:
+        course = self._editable()
+        teacher = get_object_or_404(course.teachers.all(), pk=teacher_id)
+        services.course_teacher_remove(course=course, by=_actor(request), teacher=teacher)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     def _editable(self) -> Course:
         course = self.get_object()
         if not policies.can_edit_course(_actor(self.request), course):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from courses import policies
 from courses.content import markdown_to_safe_html
 from courses.models import Course, Lesson, Module
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
 from lms.errors import ApplicationError
 from lms.writes import fields_assign, validated_save
 
@@ -175,3 +175,36 @@ def lesson_delete(*, lesson: Lesson, by: User) -> None:
     remaining = list(Lesson.objects.filter(module=module).order_by("position", "pk"))
     if remaining:
         _renumber(remaining, remaining[0], 0)
+
+
+# --- co-authors -----------------------------------------------------------------------------
+@transaction.atomic
+def course_teacher_add(*, course: Course, by: User, teacher: User) -> None:
+    """An author invites a colleague of the region to write the course with them."""
+    _require_author(by, course)
+    if teacher.role != Role.TEACHER or not teacher.is_active or teacher.school is None:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={"teacher": [_("Choose an active teacher.")]},
+        )
+    if teacher.school.region_id != course.school.region_id:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={"teacher": [_("Choose a teacher of a school in the course's region.")]},
+        )
+    course.teachers.add(teacher)
+
+
+@transaction.atomic
+def course_teacher_remove(*, course: Course, by: User, teacher: User) -> None:
+    """Remove a co-author; a course always keeps at least one author."""
+    _require_author(by, course)
+    if not course.teachers.exclude(pk=teacher.pk).exists():
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={"teacher": [_("A course keeps at least one author.")]},
+        )
+    course.teachers.remove(teacher)
