@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from courses.api import views
+from courses.api import imports, views
 
 router = SimpleRouter()
 router.register("courses", views.CourseViewSet, basename="course")
@@ -17,5 +17,6 @@ urlpatterns = [
         views.CourseProgressApi.as_view(),
         name="course-progress",
     ),
+    path("classes/<int:cohort_id>/import/", imports.CohortImportApi.as_view(), name="class-import"),
     *router.urls,
 ]
