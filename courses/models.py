@@ -6,6 +6,7 @@ and its module are published. Lesson text is stored as written (Markdown) and as
 rendered once when it is saved.
 """
 
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -196,3 +197,33 @@ class LessonCompletion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id} completed {self.lesson_id}"
+
+
+def _lesson_file_path(instance: "LessonFile", filename: str) -> str:
+    # The stored name is random: nothing of the uploader's file name reaches the disk.
+    return f"lessons/{instance.lesson_id}/{uuid.uuid4().hex}"
+
+
+class LessonFile(models.Model):
+    """A lesson's video or an attached file (PDF, image, audio). Its type is read from its
+    bytes when it is uploaded, never from its name."""
+
+    class Kind(models.TextChoices):
+        VIDEO = "video", _("Video")
+        ATTACHMENT = "attachment", _("Attachment")
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=_lesson_file_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("kind", "pk")
+        verbose_name = _("lesson file")
+        verbose_name_plural = _("lesson files")
+
+    def __str__(self) -> str:
+        return self.original_name

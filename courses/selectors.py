@@ -54,7 +54,7 @@ def course_outline(*, course: Course, user: Any) -> list[Module]:
     modules = Module.objects.filter(course=course)
     lessons = Lesson.objects.only(
         "pk", "module_id", "title", "position", "is_published", "video_url", "body_html"
-    )
+    ).prefetch_related("files")
     if not policies.sees_drafts(user, course):
         modules = modules.filter(is_published=True)
         lessons = lessons.filter(is_published=True)
@@ -73,7 +73,12 @@ def module_visible(*, user: Any, module_id: int) -> Module | None:
 
 
 def lesson_visible(*, user: Any, lesson_id: int) -> Lesson | None:
-    lesson = Lesson.objects.select_related("module__course__school").filter(pk=lesson_id).first()
+    lesson = (
+        Lesson.objects.select_related("module__course__school")
+        .prefetch_related("files")
+        .filter(pk=lesson_id)
+        .first()
+    )
     if lesson is None:
         return None
     course = lesson.module.course
@@ -87,9 +92,9 @@ def lesson_visible(*, user: Any, lesson_id: int) -> Lesson | None:
 
 
 def lesson_data_cost(*, lesson: Lesson) -> dict[str, Any]:
-    """What opening the lesson costs a student in bytes (its text; attached files join this
-    sum when uploads arrive). An external video's size is not known and is flagged instead."""
-    size = len(lesson.body_html.encode())
+    """What opening the lesson and everything in it costs a student, in bytes: its text, its
+    video and its attachments. An external video's size is not known and is flagged instead."""
+    size = len(lesson.body_html.encode()) + sum(item.size for item in lesson.files.all())
     return {
         "bytes": size,
         "megabytes": round(size / 1_000_000, 2),

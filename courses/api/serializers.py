@@ -2,10 +2,12 @@
 
 from typing import Any
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from courses import selectors
-from courses.models import Audience, Cohort, Course, Lesson, Module, Term
+from courses.models import Audience, Cohort, Course, Lesson, LessonFile, Module, Term
 from lms.accounts.models import LANGUAGE_CHOICES
 
 
@@ -98,12 +100,36 @@ class LessonInput(serializers.Serializer[Any]):
     video_url = serializers.URLField(required=False, allow_blank=True)
 
 
+class LessonFileInput(serializers.Serializer[Any]):
+    file = serializers.FileField()
+    kind = serializers.ChoiceField(
+        choices=LessonFile.Kind.choices, default=LessonFile.Kind.ATTACHMENT
+    )
+
+
+class LessonFileOutput(serializers.ModelSerializer[LessonFile]):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LessonFile
+        fields = ("id", "kind", "original_name", "content_type", "size", "download_url")
+        read_only_fields = fields
+
+    def get_download_url(self, lesson_file: LessonFile) -> str:
+        return reverse("api:lesson-file-download", args=[lesson_file.pk])
+
+
 class LessonOutput(LessonSummaryOutput):
     module = serializers.IntegerField(source="module_id", read_only=True)
     body_html = serializers.CharField(read_only=True)
+    files = serializers.SerializerMethodField()
+
+    @extend_schema_field(LessonFileOutput(many=True))
+    def get_files(self, lesson: Lesson) -> Any:
+        return LessonFileOutput(lesson.files.all(), many=True).data
 
     class Meta(LessonSummaryOutput.Meta):
-        fields: tuple[str, ...] = (*LessonSummaryOutput.Meta.fields, "module", "body_html")
+        fields: tuple[str, ...] = (*LessonSummaryOutput.Meta.fields, "module", "body_html", "files")
         read_only_fields: tuple[str, ...] = fields
 
 

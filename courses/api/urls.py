@@ -12,6 +12,13 @@ router.register("terms", views.TermViewSet, basename="term")
 router.register("classes", views.CohortViewSet, basename="class")
 
 urlpatterns = [
+    path("lessons/<int:lesson_id>/files/", views.LessonFileApi.as_view(), name="lesson-files"),
+    path("lesson-files/<int:file_id>/", views.LessonFileDetailApi.as_view(), name="lesson-file"),
+    path(
+        "lesson-files/<int:file_id>/download/",
+        views.LessonFileDownloadApi.as_view(),
+        name="lesson-file-download",
+    ),
     path(
         "courses/<int:course_id>/progress/",
         views.CourseProgressApi.as_view(),

@@ -5,20 +5,22 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from courses import policies, selectors, services
+from courses import policies, selectors, services, uploads
 from courses.api import serializers as s
-from courses.models import Cohort, Course, Lesson, Module, Term
+from courses.models import Cohort, Course, Lesson, LessonFile, Module, Term
 from lms.accounts import selectors as accounts_selectors
 from lms.accounts.models import User
 
@@ -419,3 +421,64 @@ class CourseProgressApi(APIView):
         course = get_object_or_404(selectors.course_list_visible(user=request.user), pk=course_id)
         progress = selectors.progress_for_student(student=_actor(request), course=course)
         return Response(s.ProgressOutput(progress).data)
+
+
+class LessonFileApi(APIView):
+    """Upload a file to a lesson (authors): a video (MP4, WebM) or an attachment (PDF, image,
+    audio), recognised from its bytes."""
+
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.LessonFileInput}, responses={201: s.LessonFileOutput}
+    )
+    def post(self, request: Request, lesson_id: int) -> Response:
+        lesson = selectors.lesson_visible(user=request.user, lesson_id=lesson_id)
+        if lesson is None:
+            raise Http404
+        if not policies.can_edit_course(_actor(request), lesson.module.course):
+            raise PermissionDenied
+        data = s.LessonFileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        lesson_file = services.lesson_file_add(
+            lesson=lesson,
+            by=_actor(request),
+            upload=data.validated_data["file"],
+            kind=data.validated_data["kind"],
+        )
+        return Response(s.LessonFileOutput(lesson_file).data, status=status.HTTP_201_CREATED)
+
+
+def _visible_file(request: Request, file_id: int) -> LessonFile:
+    lesson_file = LessonFile.objects.filter(pk=file_id).only("pk", "lesson_id").first()
+    if lesson_file is None:
+        raise Http404
+    lesson = selectors.lesson_visible(user=request.user, lesson_id=lesson_file.lesson_id)
+    if lesson is None:
+        raise Http404
+    return next(item for item in lesson.files.all() if item.pk == lesson_file.pk)
+
+
+class LessonFileDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, file_id: int) -> Response:
+        services.lesson_file_delete(lesson_file=_visible_file(request, file_id), by=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LessonFileDownloadApi(APIView):
+    """The file, with the type found in its bytes. Images, audio, video and PDF may be shown
+    in the page; nothing else is served inline, and browsers are told not to guess types."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request: Request, file_id: int) -> FileResponse:
+        lesson_file = _visible_file(request, file_id)
+        response = FileResponse(
+            lesson_file.file.open("rb"),
+            content_type=lesson_file.content_type,
+            as_attachment=not uploads.shown_inline(lesson_file.content_type),
+            filename=lesson_file.original_name,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

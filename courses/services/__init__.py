@@ -29,6 +29,7 @@ from courses.services.classes import (
     term_create,
     term_update,
 )
+from courses.services.files import lesson_file_add, lesson_file_delete
 from courses.services.progress import lesson_complete, lesson_uncomplete
 
 __all__ = [
@@ -48,6 +49,8 @@ __all__ = [
     "lesson_complete",
     "lesson_create",
     "lesson_delete",
+    "lesson_file_add",
+    "lesson_file_delete",
     "lesson_move",
     "lesson_uncomplete",
     "lesson_update",

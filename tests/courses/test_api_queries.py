@@ -17,8 +17,8 @@ from tests.factories import RegionFactory, SchoolFactory, make_person
 COURSE_LIST_QUERIES = 2
 # The outline: the course (with its school and counts), whether the reader is an author (not
 # asked of the platform admin, who may edit every course), the modules, then all their lessons
-# at once.
-COURSE_OUTLINE_QUERIES = {"author": 4, "school_admin": 4, "platform_admin": 3}
+# at once, then all their files (for the data cost).
+COURSE_OUTLINE_QUERIES = {"author": 5, "school_admin": 5, "platform_admin": 4}
 
 
 def _course_with_content(school: School, authors: list[User]) -> Course:

@@ -1,0 +1,69 @@
+"""A lesson's files: its video and attachments, checked from their bytes when uploaded."""
+
+import posixpath
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from courses import policies, uploads
+from courses.models import Lesson, LessonFile
+from lms.accounts.models import User
+from lms.errors import ApplicationError
+
+
+def _refuse(message: str) -> ApplicationError:
+    return ApplicationError("invalid", _("Some fields are not valid."), fields={"file": [message]})
+
+
+def _clean_name(name: str) -> str:
+    """Only the last part of a name, without path separators or control characters."""
+    base = posixpath.basename(name.replace("\\", "/"))
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\"')
+    return (base.strip(". ") or "file")[:200]
+
+
+@transaction.atomic
+def lesson_file_add(*, lesson: Lesson, by: User, upload: UploadedFile, kind: str) -> LessonFile:
+    """Attach a file to a lesson (a video replaces the lesson's previous one)."""
+    if not policies.can_edit_course(by, lesson.module.course):
+        raise PermissionDenied
+    if kind not in LessonFile.Kind.values:
+        raise ApplicationError(
+            "invalid", _("Some fields are not valid."), fields={"kind": [_("Unknown kind.")]}
+        )
+    limit = uploads.MAX_BYTES[kind]
+    if upload.size is None or upload.size > limit:
+        raise _refuse(_("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)})
+    upload.seek(0)
+    head = upload.read(uploads.SNIFF_BYTES)
+    upload.seek(0)
+    content_type = uploads.sniff_content_type(head)
+    if not uploads.allowed_for(kind, content_type):
+        if kind == LessonFile.Kind.VIDEO:
+            raise _refuse(_("A lesson video must be an MP4 or WebM file."))
+        raise _refuse(_("Attach a PDF, an image (PNG, JPEG, GIF, WebP) or audio (MP3, OGG, M4A)."))
+    if kind == LessonFile.Kind.VIDEO:
+        for old in lesson.files.filter(kind=LessonFile.Kind.VIDEO):
+            lesson_file_delete(lesson_file=old, by=by)
+    lesson_file = LessonFile(
+        lesson=lesson,
+        kind=kind,
+        original_name=_clean_name(upload.name or "file"),
+        content_type=content_type or "application/octet-stream",
+        size=upload.size,
+    )
+    lesson_file.file.save("upload", upload, save=False)
+    lesson_file.save()
+    return lesson_file
+
+
+@transaction.atomic
+def lesson_file_delete(*, lesson_file: LessonFile, by: User) -> None:
+    if not policies.can_edit_course(by, lesson_file.lesson.module.course):
+        raise PermissionDenied
+    stored = lesson_file.file
+    lesson_file.delete()
+    transaction.on_commit(lambda: stored.delete(save=False))

@@ -1,0 +1,39 @@
+"""What lessons may carry as files: the allow-list of types, read from a file's bytes, and how
+each type is served (shown in the page, or only downloaded)."""
+
+import filetype
+
+# Types recognised from their first bytes, and whether a browser may show them inline. SVG,
+# HTML and anything else that can carry script is not on the list at all.
+ALLOWED_TYPES: dict[str, str] = {
+    "application/pdf": "attachment",
+    "image/png": "attachment",
+    "image/jpeg": "attachment",
+    "image/gif": "attachment",
+    "image/webp": "attachment",
+    "audio/mpeg": "attachment",
+    "audio/ogg": "attachment",
+    "audio/x-m4a": "attachment",
+    "audio/mp4": "attachment",
+    "video/mp4": "video",
+    "video/webm": "video",
+}
+INLINE_PREFIXES = ("image/", "audio/", "video/", "application/pdf")
+MAX_BYTES = {"video": 200 * 1024 * 1024, "attachment": 20 * 1024 * 1024}
+SNIFF_BYTES = 8192
+
+
+def sniff_content_type(head: bytes) -> str | None:
+    """The file's type from its first bytes, or None when it is not one we recognise."""
+    kind = filetype.guess(head)
+    return kind.mime if kind is not None else None
+
+
+def allowed_for(kind: str, content_type: str | None) -> bool:
+    if content_type is None or content_type not in ALLOWED_TYPES:
+        return False
+    return kind == "attachment" or ALLOWED_TYPES[content_type] == "video"
+
+
+def shown_inline(content_type: str) -> bool:
+    return content_type.startswith(INLINE_PREFIXES)
