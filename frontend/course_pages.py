@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from courses import policies, selectors, services
-from courses.models import Course, Lesson, Module
+from courses.models import Course, Lesson, LessonFile, Module
 from frontend.course_forms import CourseForm, LessonForm, TitleForm
 from lms.accounts.models import User
 from lms.errors import ApplicationError
@@ -191,3 +191,38 @@ def lesson_change(request: HttpRequest, lesson_id: int) -> HttpResponse:
         position = lesson.position + (-1 if change == "up" else 1)
         services.lesson_move(lesson=lesson, by=user, position=max(position, 0))
     return redirect("frontend:course-detail", course_id=course_id)
+
+
+@login_required
+@require_POST
+def lesson_file_upload(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = _visible_lesson(request, lesson_id)
+    if not policies.can_edit_course(request.user, lesson.module.course):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to upload."))
+    else:
+        try:
+            services.lesson_file_add(
+                lesson=lesson,
+                by=_user(request),
+                upload=upload,
+                kind=request.POST.get("kind", LessonFile.Kind.ATTACHMENT),
+            )
+            messages.success(request, _("The file was added."))
+        except ApplicationError as error:
+            messages.error(request, " ".join(m for ms in error.fields.values() for m in ms))
+    return redirect("frontend:lesson-edit", lesson_id=lesson.pk)
+
+
+@login_required
+@require_POST
+def lesson_file_remove(request: HttpRequest, lesson_id: int, file_id: int) -> HttpResponse:
+    lesson = _visible_lesson(request, lesson_id)
+    lesson_file = next((item for item in lesson.files.all() if item.pk == file_id), None)
+    if lesson_file is None:
+        raise Http404
+    services.lesson_file_delete(lesson_file=lesson_file, by=_user(request))
+    messages.success(request, _("The file was removed."))
+    return redirect("frontend:lesson-edit", lesson_id=lesson.pk)

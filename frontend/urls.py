@@ -27,6 +27,14 @@ urlpatterns = [
     path("lessons/<int:lesson_id>/", course_pages.lesson_detail, name="lesson-detail"),
     path("lessons/<int:lesson_id>/edit/", course_pages.lesson_edit, name="lesson-edit"),
     path("lessons/<int:lesson_id>/change/", course_pages.lesson_change, name="lesson-change"),
+    path(
+        "lessons/<int:lesson_id>/files/", course_pages.lesson_file_upload, name="lesson-file-upload"
+    ),
+    path(
+        "lessons/<int:lesson_id>/files/<int:file_id>/remove/",
+        course_pages.lesson_file_remove,
+        name="lesson-file-remove",
+    ),
     path("lessons/<int:lesson_id>/complete/", class_pages.lesson_complete, name="lesson-complete"),
     path("terms/", class_pages.term_list, name="term-list"),
     path("classes/", class_pages.class_list, name="class-list"),

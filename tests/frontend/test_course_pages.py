@@ -1,6 +1,7 @@
 """Course pages: a teacher writes a course in the browser; others see only what they may."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -142,3 +143,31 @@ def test_a_non_author_cannot_change_modules_or_lessons(world: World, course: Cou
     )
     assert Module.objects.filter(pk=module.pk).exists()
     assert Lesson.objects.filter(pk=lesson.pk).exists()
+
+
+def test_an_author_uploads_and_removes_a_file_on_the_lesson_page(
+    world: World, course: Course, settings, tmp_path
+) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    lesson = Lesson.objects.get(title="Open lesson")
+    client = _signed_in(world.teacher_a1)
+    pdf = SimpleUploadedFile("notes.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+    client.post(reverse("frontend:lesson-file-upload", args=[lesson.pk]), {"file": pdf})
+    item = lesson.files.get()
+    assert (item.original_name, item.content_type) == ("notes.pdf", "application/pdf")
+    page = _signed_in(world.school_admin_a1).get(
+        reverse("frontend:lesson-detail", args=[lesson.pk])
+    )
+    assert "notes.pdf" in page.content.decode()
+    # a page posting an HTML file named .pdf is told why, and nothing is stored
+    html = SimpleUploadedFile("evil.pdf", b"<html><script>x()</script>", content_type="text/html")
+    response = client.post(
+        reverse("frontend:lesson-file-upload", args=[lesson.pk]), {"file": html}, follow=True
+    )
+    assert "Attach a PDF" in response.content.decode()
+    assert lesson.files.count() == 1
+    # a non-author cannot remove it
+    url = reverse("frontend:lesson-file-remove", args=[lesson.pk, item.pk])
+    assert _signed_in(world.school_admin_a1).post(url).status_code == 403
+    assert _signed_in(world.teacher_a1).post(url).status_code == 302
+    assert not lesson.files.exists()
