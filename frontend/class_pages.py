@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from courses import policies, selectors, services
+from courses import imports, policies, selectors, services
 from courses.models import Course, Term
 from frontend.forms import ServiceErrorsMixin
 from lms.accounts import policies as accounts_policies
 from lms.accounts import selectors as accounts_selectors
 from lms.accounts.models import Role, School, User
 from lms.errors import ApplicationError
+
+IMPORT_MAX_BYTES = 5 * 1024 * 1024
 
 
 def _user(request: HttpRequest) -> User:
@@ -181,3 +183,38 @@ def lesson_complete(request: HttpRequest, lesson_id: int) -> HttpResponse:
     else:
         services.lesson_complete(lesson=lesson, student=_user(request))
     return redirect("frontend:lesson-detail", lesson_id=lesson.pk)
+
+
+@login_required
+def class_import(request: HttpRequest, class_id: int) -> HttpResponse:
+    """Enrol pupils from a CSV file: check it first, then import it (all rows or none)."""
+    user = _user(request)
+    cohort = get_object_or_404(selectors.cohort_list_visible(user=user), pk=class_id)
+    if not imports.can_import_into(user, cohort):
+        raise PermissionDenied
+    report = None
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a CSV file.")
+        elif upload.size is not None and upload.size > IMPORT_MAX_BYTES:
+            error = _("The file is larger than 5 MB; split it into smaller files.")
+        else:
+            try:
+                report = imports.enrolment_import(
+                    cohort=cohort,
+                    by=user,
+                    data=upload.read(),
+                    encoding=request.POST.get("encoding") or None,
+                    apply=request.POST.get("mode") == "apply",
+                )
+            except ApplicationError as refusal:
+                error = " ".join(
+                    [refusal.message, *(m for ms in refusal.fields.values() for m in ms)]
+                )
+    return render(
+        request,
+        "frontend/class_import.html",
+        {"cohort": cohort, "report": report, "error": error},
+    )

@@ -42,4 +42,5 @@ urlpatterns = [
     path("classes/join/", class_pages.class_join, name="class-join"),
     path("classes/<int:class_id>/", class_pages.class_detail, name="class-detail"),
     path("classes/<int:class_id>/enrol/", class_pages.class_enrol, name="class-enrol"),
+    path("classes/<int:class_id>/import/", class_pages.class_import, name="class-import"),
 ]
