@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -23,6 +23,7 @@ from courses.api import serializers as s
 from courses.models import Cohort, Course, Lesson, LessonFile, Module, Term
 from lms.accounts import selectors as accounts_selectors
 from lms.accounts.models import User
+from lms.exports import csv_response
 
 
 def _actor(request: Request) -> User:
@@ -365,6 +366,26 @@ class CohortViewSet(
             raise PermissionDenied
         rows = selectors.roster_for_cohort(cohort=cohort)
         return Response(s.RosterRowOutput(rows, many=True).data, status=code)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="roster.csv")
+    def roster_csv(self, request: Request, pk: str) -> HttpResponse:
+        """The roster with progress as a CSV file (UTF-8 with BOM), for the class's teachers
+        and administrators."""
+        cohort = self.get_object()
+        if not policies.can_view_roster(request.user, cohort):
+            raise PermissionDenied
+        rows = selectors.roster_for_cohort(cohort=cohort)
+        return csv_response(
+            f"class-{cohort.pk}-roster.csv",
+            ["username", "last_name", "first_name", "school", "completed_lessons",
+             "total_lessons", "enrolled_at"],
+            (
+                [row["username"], row["last_name"], row["first_name"], row["school"],
+                 row["completed_lessons"], row["total_lessons"], row["enrolled_at"].isoformat()]
+                for row in rows
+            ),
+        )  # fmt: skip
 
     @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"enrolments/(?P<student_id>[0-9]+)")
