@@ -12,7 +12,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,15 +21,9 @@ from courses import policies, selectors, services, uploads
 from courses.api import serializers as s
 from courses.models import Cohort, Course, Lesson, LessonFile, Module, Term
 from lms.accounts import selectors as accounts_selectors
+from lms.accounts.api.requests import request_person
 from lms.accounts.models import User
 from lms.exports import csv_response
-
-
-def _actor(request: Request) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated
-    return user
 
 
 class CourseViewSet(
@@ -56,11 +49,11 @@ class CourseViewSet(
 
     @extend_schema(request=s.CourseInput, responses={201: s.CourseOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_create_course(_actor(request)):
+        if not policies.can_create_course(request_person(request)):
             raise PermissionDenied
         data = s.CourseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        course = services.course_create(by=_actor(request), **data.validated_data)
+        course = services.course_create(by=request_person(request), **data.validated_data)
         course = self.get_queryset().get(pk=course.pk)  # with its counts
         return Response(s.CourseOutput(course).data, status=status.HTTP_201_CREATED)
 
@@ -69,7 +62,9 @@ class CourseViewSet(
         course = self._editable()
         data = s.CourseInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        course = services.course_update(course=course, by=_actor(request), data=data.validated_data)
+        course = services.course_update(
+            course=course, by=request_person(request), data=data.validated_data
+        )
         course = self.get_queryset().get(pk=course.pk)  # with its counts
         return Response(s.CourseOutput(course).data)
 
@@ -81,7 +76,7 @@ class CourseViewSet(
         data = s.ModuleInput(data=request.data)
         data.is_valid(raise_exception=True)
         module = services.module_create(
-            course=course, by=_actor(request), title=data.validated_data["title"]
+            course=course, by=request_person(request), title=data.validated_data["title"]
         )
         return Response(s.ModuleOutput(module).data, status=status.HTTP_201_CREATED)
 
@@ -101,7 +96,7 @@ class CourseViewSet(
             )
             if teacher is None:
                 raise s.serializers.ValidationError({"teacher": [_("Choose an active teacher.")]})
-            services.course_teacher_add(course=course, by=_actor(request), teacher=teacher)
+            services.course_teacher_add(course=course, by=request_person(request), teacher=teacher)
         authors = course.teachers.order_by("last_name", "first_name")
         return Response(s.AuthorOutput(authors, many=True).data)
 
@@ -110,12 +105,12 @@ class CourseViewSet(
     def teacher_remove(self, request: Request, pk: str, teacher_id: str) -> Response:
         course = self._editable()
         teacher = get_object_or_404(course.teachers.all(), pk=teacher_id)
-        services.course_teacher_remove(course=course, by=_actor(request), teacher=teacher)
+        services.course_teacher_remove(course=course, by=request_person(request), teacher=teacher)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _editable(self) -> Course:
         course = self.get_object()
-        if not policies.can_edit_course(_actor(self.request), course):
+        if not policies.can_edit_course(request_person(self.request), course):
             raise PermissionDenied
         return course
 
@@ -124,7 +119,7 @@ def _module_for_author(request: Request, module_id: str) -> Module:
     module = selectors.module_visible(user=request.user, module_id=int(module_id))
     if module is None:
         raise Http404
-    if not policies.can_edit_course(_actor(request), module.course):
+    if not policies.can_edit_course(request_person(request), module.course):
         raise PermissionDenied
     return module
 
@@ -140,12 +135,14 @@ class ModuleViewSet(viewsets.ViewSet):
         module = _module_for_author(request, pk)
         data = s.ModuleInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        module = services.module_update(module=module, by=_actor(request), data=data.validated_data)
+        module = services.module_update(
+            module=module, by=request_person(request), data=data.validated_data
+        )
         return Response(s.ModuleOutput(module).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        services.module_delete(module=_module_for_author(request, pk), by=_actor(request))
+        services.module_delete(module=_module_for_author(request, pk), by=request_person(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.MoveInput, responses=s.ModuleOutput)
@@ -155,7 +152,7 @@ class ModuleViewSet(viewsets.ViewSet):
         data = s.MoveInput(data=request.data)
         data.is_valid(raise_exception=True)
         module = services.module_move(
-            module=module, by=_actor(request), position=data.validated_data["position"]
+            module=module, by=request_person(request), position=data.validated_data["position"]
         )
         return Response(s.ModuleOutput(module).data)
 
@@ -168,7 +165,7 @@ class ModuleViewSet(viewsets.ViewSet):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("is_published", None)
-        lesson = services.lesson_create(module=module, by=_actor(request), **fields)
+        lesson = services.lesson_create(module=module, by=request_person(request), **fields)
         return Response(s.LessonAuthorOutput(lesson).data, status=status.HTTP_201_CREATED)
 
 
@@ -186,7 +183,7 @@ class LessonViewSet(viewsets.ViewSet):
 
     def _editable(self, request: Request, pk: str) -> Lesson:
         lesson = self._visible(request, pk)
-        if not policies.can_edit_course(_actor(request), lesson.module.course):
+        if not policies.can_edit_course(request_person(request), lesson.module.course):
             raise PermissionDenied
         return lesson
 
@@ -204,12 +201,14 @@ class LessonViewSet(viewsets.ViewSet):
         lesson = self._editable(request, pk)
         data = s.LessonInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        lesson = services.lesson_update(lesson=lesson, by=_actor(request), data=data.validated_data)
+        lesson = services.lesson_update(
+            lesson=lesson, by=request_person(request), data=data.validated_data
+        )
         return Response(s.LessonAuthorOutput(lesson).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
-        services.lesson_delete(lesson=self._editable(request, pk), by=_actor(request))
+        services.lesson_delete(lesson=self._editable(request, pk), by=request_person(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.MoveInput, responses=s.LessonAuthorOutput)
@@ -229,7 +228,7 @@ class LessonViewSet(viewsets.ViewSet):
                 )
         lesson = services.lesson_move(
             lesson=lesson,
-            by=_actor(request),
+            by=request_person(request),
             position=data.validated_data["position"],
             module=target,
         )
@@ -258,7 +257,7 @@ class TermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Term]):
         )
         if school is None:
             raise s.serializers.ValidationError({"school": [_("Choose one of your schools.")]})
-        term = services.term_create(by=_actor(request), school=school, **fields)
+        term = services.term_create(by=request_person(request), school=school, **fields)
         return Response(s.TermOutput(term).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.TermInput(partial=True), responses=s.TermOutput)
@@ -268,7 +267,7 @@ class TermViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Term]):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         fields.pop("school", None)
-        term = services.term_update(term=term, by=_actor(request), data=fields)
+        term = services.term_update(term=term, by=request_person(request), data=fields)
         return Response(s.TermOutput(term).data)
 
 
@@ -319,7 +318,7 @@ class CohortViewSet(
             raise s.serializers.ValidationError({"course": [_("Choose a course.")]})
         fields["course"] = course
         fields["teachers"] = _teachers(fields["teachers"])
-        cohort = services.cohort_create(by=_actor(request), term=term, **fields)
+        cohort = services.cohort_create(by=request_person(request), term=term, **fields)
         cohort = self.get_queryset().get(pk=cohort.pk)
         return Response(s.CohortManagerOutput(cohort).data, status=status.HTTP_201_CREATED)
 
@@ -330,13 +329,15 @@ class CohortViewSet(
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         teachers = _teachers(fields.pop("teachers")) if "teachers" in fields else None
-        services.cohort_update(cohort=cohort, by=_actor(request), data=fields, teachers=teachers)
+        services.cohort_update(
+            cohort=cohort, by=request_person(request), data=fields, teachers=teachers
+        )
         return Response(s.CohortManagerOutput(self.get_queryset().get(pk=cohort.pk)).data)
 
     @extend_schema(request=None, responses=s.CohortManagerOutput)
     @action(detail=True, methods=["post"], url_path="renew-code")
     def renew_code(self, request: Request, pk: str) -> Response:
-        cohort = services.cohort_join_code_renew(cohort=self._managed(), by=_actor(request))
+        cohort = services.cohort_join_code_renew(cohort=self._managed(), by=request_person(request))
         return Response(s.CohortManagerOutput(self.get_queryset().get(pk=cohort.pk)).data)
 
     @extend_schema(request=s.EnrolmentInput, responses={200: s.RosterRowOutput(many=True)})
@@ -355,7 +356,7 @@ class CohortViewSet(
             if student is None:
                 raise s.serializers.ValidationError({"student": [_("Choose a student.")]})
             _enrolment, created = services.enrolment_create(
-                cohort=cohort, student=student, by=_actor(request)
+                cohort=cohort, student=student, by=request_person(request)
             )
             code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         else:
@@ -397,7 +398,7 @@ class CohortViewSet(
         else:
             students = accounts_selectors.person_list_visible(user=request.user)
         student = get_object_or_404(students, pk=student_id)
-        services.enrolment_delete(cohort=cohort, student=student, by=_actor(request))
+        services.enrolment_delete(cohort=cohort, student=student, by=request_person(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=s.JoinInput, responses={201: s.CohortOutput})
@@ -406,12 +407,14 @@ class CohortViewSet(
         """A student joins a class with its code (when the class allows it)."""
         data = s.JoinInput(data=request.data)
         data.is_valid(raise_exception=True)
-        enrolment = services.cohort_join(student=_actor(request), code=data.validated_data["code"])
+        enrolment = services.cohort_join(
+            student=request_person(request), code=data.validated_data["code"]
+        )
         return Response(s.CohortOutput(enrolment.cohort).data, status=status.HTTP_201_CREATED)
 
     def _managed(self) -> Cohort:
         cohort = self.get_object()
-        if not policies.can_manage_cohort(_actor(self.request), cohort):
+        if not policies.can_manage_cohort(request_person(self.request), cohort):
             raise PermissionDenied
         return cohort
 
@@ -429,9 +432,9 @@ class LessonProgressViewSet(viewsets.ViewSet):
         if lesson is None:
             raise Http404
         if request.method == "POST":
-            services.lesson_complete(lesson=lesson, student=_actor(request))
+            services.lesson_complete(lesson=lesson, student=request_person(request))
         else:
-            services.lesson_uncomplete(lesson=lesson, student=_actor(request))
+            services.lesson_uncomplete(lesson=lesson, student=request_person(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -440,7 +443,7 @@ class CourseProgressApi(APIView):
     def get(self, request: Request, course_id: int) -> Response:
         """The signed-in student's progress in a course."""
         course = get_object_or_404(selectors.course_list_visible(user=request.user), pk=course_id)
-        progress = selectors.progress_for_student(student=_actor(request), course=course)
+        progress = selectors.progress_for_student(student=request_person(request), course=course)
         return Response(s.ProgressOutput(progress).data)
 
 
@@ -457,13 +460,13 @@ class LessonFileApi(APIView):
         lesson = selectors.lesson_visible(user=request.user, lesson_id=lesson_id)
         if lesson is None:
             raise Http404
-        if not policies.can_edit_course(_actor(request), lesson.module.course):
+        if not policies.can_edit_course(request_person(request), lesson.module.course):
             raise PermissionDenied
         data = s.LessonFileInput(data=request.data)
         data.is_valid(raise_exception=True)
         lesson_file = services.lesson_file_add(
             lesson=lesson,
-            by=_actor(request),
+            by=request_person(request),
             upload=data.validated_data["file"],
             kind=data.validated_data["kind"],
         )
@@ -483,7 +486,9 @@ def _visible_file(request: Request, file_id: int) -> LessonFile:
 class LessonFileDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, file_id: int) -> Response:
-        services.lesson_file_delete(lesson_file=_visible_file(request, file_id), by=_actor(request))
+        services.lesson_file_delete(
+            lesson_file=_visible_file(request, file_id), by=request_person(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -11,7 +11,6 @@ from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,16 +18,9 @@ from rest_framework.views import APIView
 
 from lms.accounts import policies, selectors, services
 from lms.accounts.api import serializers as s
+from lms.accounts.api.requests import request_person
 from lms.accounts.models import Region, Role, School, User
 from lms.accounts.throttles import PasswordCheckRateThrottle, SignInRateThrottle
-
-
-def _actor(request: Request) -> User:
-    """The signed-in person; every view here but token creation requires authentication."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated
-    return user
 
 
 class TokenCreateApi(APIView):
@@ -57,20 +49,20 @@ class TokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, AuthToken):
-            services.api_tokens_revoke(user=_actor(request), only=request.auth)
+            services.api_tokens_revoke(user=request_person(request), only=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeApi(APIView):
     @extend_schema(responses=s.PersonOutput)
     def get(self, request: Request) -> Response:
-        return Response(s.PersonOutput(_actor(request)).data)
+        return Response(s.PersonOutput(request_person(request)).data)
 
     @extend_schema(request=s.ProfileInput, responses=s.PersonOutput)
     def patch(self, request: Request) -> Response:
         data = s.ProfileInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = services.profile_update(user=_actor(request), data=data.validated_data)
+        user = services.profile_update(user=request_person(request), data=data.validated_data)
         return Response(s.PersonOutput(user).data)
 
 
@@ -84,7 +76,7 @@ class PasswordChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = s.PasswordChangeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _actor(request)
+        user = request_person(request)
         token = request.auth if isinstance(request.auth, AuthToken) else None
         services.password_change(user=user, keep_token=token, **data.validated_data)
         # A browser that changed its password through the API stays signed in.
@@ -106,21 +98,23 @@ class RegionViewSet(
 
     @extend_schema(request=s.RegionInput, responses={201: s.RegionOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_manage_regions(_actor(request)):
+        if not policies.can_manage_regions(request_person(request)):
             raise PermissionDenied
         data = s.RegionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        region = services.region_create(by=_actor(request), **data.validated_data)
+        region = services.region_create(by=request_person(request), **data.validated_data)
         return Response(s.RegionOutput(region).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.RegionInput(partial=True), responses=s.RegionOutput)
     def partial_update(self, request: Request, pk: str) -> Response:
         region = self.get_object()
-        if not policies.can_manage_regions(_actor(request)):
+        if not policies.can_manage_regions(request_person(request)):
             raise PermissionDenied
         data = s.RegionInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        region = services.region_update(region=region, by=_actor(request), data=data.validated_data)
+        region = services.region_update(
+            region=region, by=request_person(request), data=data.validated_data
+        )
         return Response(s.RegionOutput(region).data)
 
 
@@ -156,21 +150,23 @@ class SchoolViewSet(
 
     @extend_schema(request=s.SchoolInput, responses={201: s.SchoolOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_create_schools(_actor(request)):
+        if not policies.can_create_schools(request_person(request)):
             raise PermissionDenied
         data = s.SchoolInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        school = services.school_create(by=_actor(request), **data.validated_data)
+        school = services.school_create(by=request_person(request), **data.validated_data)
         return Response(s.SchoolOutput(school).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.SchoolInput(partial=True), responses=s.SchoolOutput)
     def partial_update(self, request: Request, pk: str) -> Response:
         school = self.get_object()
-        if not policies.can_manage_school(_actor(request), school):
+        if not policies.can_manage_school(request_person(request), school):
             raise PermissionDenied
         data = s.SchoolInput(data=request.data, partial=True, context={"request": request})
         data.is_valid(raise_exception=True)
-        school = services.school_update(school=school, by=_actor(request), data=data.validated_data)
+        school = services.school_update(
+            school=school, by=request_person(request), data=data.validated_data
+        )
         return Response(s.SchoolOutput(school).data)
 
 
@@ -198,17 +194,17 @@ class PersonViewSet(
         return selectors.person_list_visible(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not policies.can_list_people(_actor(request)):
+        if not policies.can_list_people(request_person(request)):
             raise PermissionDenied
         return super().list(request, *args, **kwargs)
 
     @extend_schema(request=s.PersonInput, responses={201: s.PersonOutput})
     def create(self, request: Request) -> Response:
-        if not policies.can_list_people(_actor(request)):
+        if not policies.can_list_people(request_person(request)):
             raise PermissionDenied
         data = s.PersonInput(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        person = services.person_create(by=_actor(request), **data.validated_data)
+        person = services.person_create(by=request_person(request), **data.validated_data)
         return Response(s.PersonOutput(person).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.PersonUpdateInput(partial=True), responses=s.PersonOutput)
@@ -219,7 +215,7 @@ class PersonViewSet(
         changes = dict(data.validated_data)
         password = changes.pop("password", None)
         person = services.person_update(
-            person=person, by=_actor(request), data=changes, password=password
+            person=person, by=request_person(request), data=changes, password=password
         )
         return Response(s.PersonOutput(person).data)
 
@@ -227,7 +223,7 @@ class PersonViewSet(
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str) -> Response:
         person = services.person_set_active(
-            person=self._manageable(), by=_actor(request), active=False
+            person=self._manageable(), by=request_person(request), active=False
         )
         return Response(s.PersonOutput(person).data)
 
@@ -235,19 +231,19 @@ class PersonViewSet(
     @action(detail=True, methods=["post"])
     def unlock(self, request: Request, pk: str) -> Response:
         """Lift a sign-in lockout before its 15 minutes are over."""
-        forgotten = services.person_unlock(person=self._manageable(), by=_actor(request))
+        forgotten = services.person_unlock(person=self._manageable(), by=request_person(request))
         return Response(s.UnlockOutput({"forgotten_attempts": forgotten}).data)
 
     @extend_schema(request=None, responses=s.PersonOutput)
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str) -> Response:
         person = services.person_set_active(
-            person=self._manageable(), by=_actor(request), active=True
+            person=self._manageable(), by=request_person(request), active=True
         )
         return Response(s.PersonOutput(person).data)
 
     def _manageable(self) -> User:
         person = self.get_object()
-        if not policies.can_manage_person(_actor(self.request), person):
+        if not policies.can_manage_person(request_person(self.request), person):
             raise PermissionDenied
         return person
