@@ -46,6 +46,14 @@ class Course(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The outline's size, stored by the authoring services whenever it changes, so that the
+    # course list reads numbers instead of counting on every request (docs/decisions/0008).
+    modules_total = models.PositiveIntegerField(default=0, editable=False)
+    modules_published = models.PositiveIntegerField(default=0, editable=False)
+    lessons_total = models.PositiveIntegerField(default=0, editable=False)
+    lessons_published = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Published lessons in published modules."
+    )
 
     class Meta:
         ordering = ("title", "pk")
@@ -90,6 +98,10 @@ class Lesson(models.Model):
         help_text=_("An external video; its size is not known in advance."),
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Its files, counted by the file services on every upload and removal: the data cost of a
+    # lesson in an outline needs no file query, and a lesson without files none at all.
+    file_count = models.PositiveIntegerField(default=0, editable=False)
+    files_bytes = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ("position", "pk")

@@ -1,6 +1,7 @@
 """Who may see and change which course. The API and the pages ask these functions; the
 selectors build the same rules as querysets."""
 
+from collections.abc import Callable
 from typing import Any
 
 from courses.models import Cohort, Course
@@ -17,15 +18,20 @@ def can_create_course(user: Any) -> bool:
     return _active(user) and user.role == Role.TEACHER and user.school_id is not None
 
 
+def _remembered(course: Course, fact: str, user: Any, ask: Callable[[], bool]) -> bool:
+    """A fact about ``user`` and ``course`` that takes a query, asked once per course object
+    however many checks a request makes on it."""
+    memo: dict[tuple[str, int], bool] = course.__dict__.setdefault("_policy_facts", {})
+    key = (fact, user.pk)
+    if key not in memo:
+        memo[key] = ask()
+    return memo[key]
+
+
 def is_author(user: Any, course: Course) -> bool:
     if not _active(user):
         return False
-    # One query per course object, however many checks a request makes on it.
-    authors: set[int] | None = getattr(course, "_author_ids", None)
-    if authors is None:
-        authors = set(course.teachers.values_list("pk", flat=True))
-        course._author_ids = authors  # type: ignore[attr-defined]
-    return user.pk in authors
+    return _remembered(course, "author", user, lambda: course.teachers.filter(pk=user.pk).exists())
 
 
 def can_edit_course(user: Any, course: Course) -> bool:
@@ -43,11 +49,16 @@ def can_view_course(user: Any, course: Course) -> bool:
         return True
     if not _active(user):
         return False
+    if user.role not in (Role.TEACHER, Role.STUDENT):
+        return False
+    return _remembered(course, "in_class", user, lambda: _in_class(user, course))
+
+
+def _in_class(user: Any, course: Course) -> bool:
+    """Teaches one of the course's classes, or (a student) is enrolled in one."""
     if user.role == Role.TEACHER:
         return course.cohorts.filter(teachers=user).exists()
-    if user.role == Role.STUDENT:
-        return course.cohorts.filter(enrolments__student=user).exists()
-    return False
+    return course.cohorts.filter(enrolments__student=user).exists()
 
 
 def sees_drafts(user: Any, course: Course) -> bool:

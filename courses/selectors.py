@@ -2,29 +2,51 @@
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+    prefetch_related_objects,
+)
 
 from courses import policies
-from courses.models import Cohort, Course, Enrolment, Lesson, LessonCompletion, Module, Term
+from courses.models import (
+    Cohort,
+    Course,
+    Enrolment,
+    Lesson,
+    LessonCompletion,
+    LessonFile,
+    Module,
+    Term,
+)
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import Role
 
 
 def _with_counts(courses: QuerySet[Course], *, drafts: bool | Q) -> QuerySet[Course]:
-    """Number of modules and lessons; drafts counted only where the reader sees them: in every
-    course (True), in none (False), or in the courses a filter picks (the ones they wrote)."""
-    modules: Q | None = None
-    lessons: Q | None = None
-    if drafts is not True:
-        modules = Q(modules__is_published=True)
-        lessons = Q(modules__is_published=True, modules__lessons__is_published=True)
-        if isinstance(drafts, Q):
-            modules, lessons = modules | drafts, lessons | drafts
-    # Meta.ordering does not apply to a GROUP BY query: order explicitly, for stable pages.
-    return courses.annotate(
-        module_count=Count("modules", filter=modules, distinct=True),
-        lesson_count=Count("modules__lessons", filter=lessons, distinct=True),
-    ).order_by("title", "pk")
+    """Number of modules and lessons (stored on the course by the authoring services); drafts
+    counted only where the reader sees them: in every course (True), in none (False), or in the
+    courses a filter picks (the ones they wrote)."""
+    counts: dict[str, Any]
+    if drafts is True:
+        counts = {"module_count": F("modules_total"), "lesson_count": F("lessons_total")}
+    elif drafts is False:
+        counts = {"module_count": F("modules_published"), "lesson_count": F("lessons_published")}
+    else:
+        counts = {
+            "module_count": Case(
+                When(drafts, then=F("modules_total")), default=F("modules_published")
+            ),
+            "lesson_count": Case(
+                When(drafts, then=F("lessons_total")), default=F("lessons_published")
+            ),
+        }
+    return courses.annotate(**counts).order_by("title", "pk")
 
 
 def course_list_visible(*, user: Any) -> QuerySet[Course]:
@@ -32,7 +54,7 @@ def course_list_visible(*, user: Any) -> QuerySet[Course]:
     if accounts_policies.is_platform_admin(user):
         return _with_counts(courses, drafts=True)
     if not (user.is_authenticated and user.is_active):
-        return courses.none()
+        return _with_counts(courses.none(), drafts=False)
     if user.role == Role.REGION_ADMIN:
         return _with_counts(courses.filter(school__region_id=user.region_id), drafts=False)
     if user.role == Role.SCHOOL_ADMIN:
@@ -46,15 +68,51 @@ def course_list_visible(*, user: Any) -> QuerySet[Course]:
     if user.role == Role.STUDENT:
         enrolled = Cohort.objects.filter(enrolments__student=user).values("course_id")
         return _with_counts(courses.filter(pk__in=enrolled), drafts=False)
-    return courses.none()
+    return _with_counts(courses.none(), drafts=False)
+
+
+# What a course list row holds; the API's CourseOutput has the same fields.
+COURSE_ROW_FIELDS = (
+    "id",
+    "title",
+    "subject",
+    "grade_level",
+    "language",
+    "audience",
+    "description",
+    "school",
+    "school_name",
+    "module_count",
+    "lesson_count",
+    "updated_at",
+)
+
+
+def course_rows(*, courses: QuerySet[Any]) -> QuerySet[Any, dict[str, Any]]:
+    """The course list's rows as plain values (with the counts of ``course_list_visible``): no
+    model instance or serializer per row on the hottest read."""
+    columns = [name for name in COURSE_ROW_FIELDS if name != "school_name"]
+    return courses.values(*columns, school_name=F("school__name"))
+
+
+def course_visible(*, user: Any, course_id: int) -> Course | None:
+    """One course of ``course_list_visible``, with its counts."""
+    return course_list_visible(user=user).filter(pk=course_id).first()
 
 
 def course_outline(*, course: Course, user: Any) -> list[Module]:
     """The course's modules with their lessons, in order; drafts only for its authors."""
     modules = Module.objects.filter(course=course)
     lessons = Lesson.objects.only(
-        "pk", "module_id", "title", "position", "is_published", "video_url", "body_html"
-    ).prefetch_related("files")
+        "pk",
+        "module_id",
+        "title",
+        "position",
+        "is_published",
+        "video_url",
+        "body_html",
+        "files_bytes",
+    )
     if not policies.sees_drafts(user, course):
         modules = modules.filter(is_published=True)
         lessons = lessons.filter(is_published=True)
@@ -73,28 +131,34 @@ def module_visible(*, user: Any, module_id: int) -> Module | None:
 
 
 def lesson_visible(*, user: Any, lesson_id: int) -> Lesson | None:
-    lesson = (
-        Lesson.objects.select_related("module__course__school")
-        .prefetch_related("files")
-        .filter(pk=lesson_id)
-        .first()
-    )
-    if lesson is None:
+    """The lesson, if this user may open it, with its files loaded (``lesson.files.all()``
+    reads no more): drafts only for the course's authors."""
+    # The course's school is left out: only administrators' checks read it (one more query for
+    # them); pupils, the hot path, get narrower rows. No ORDER BY for a lookup by key.
+    lesson = Lesson.objects.select_related("module__course").filter(pk=lesson_id).order_by()[:1]
+    found = next(iter(lesson), None)
+    if found is None:
         return None
-    course = lesson.module.course
+    course = found.module.course
     if not policies.can_view_course(user, course):
         return None
     if not policies.sees_drafts(user, course) and not (
-        lesson.is_published and lesson.module.is_published
+        found.is_published and found.module.is_published
     ):
         return None
-    return lesson
+    if found.file_count:
+        prefetch_related_objects([found], "files")
+    else:  # the stored count says there is nothing to ask for
+        found.__dict__.setdefault("_prefetched_objects_cache", {})["files"] = (
+            LessonFile.objects.none()
+        )
+    return found
 
 
 def lesson_data_cost(*, lesson: Lesson) -> dict[str, Any]:
     """What opening the lesson and everything in it costs a student, in bytes: its text, its
     video and its attachments. An external video's size is not known and is flagged instead."""
-    size = len(lesson.body_html.encode()) + sum(item.size for item in lesson.files.all())
+    size = len(lesson.body_html.encode()) + lesson.files_bytes
     return {
         "bytes": size,
         "megabytes": round(size / 1_000_000, 2),

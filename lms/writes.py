@@ -13,8 +13,17 @@ from lms.errors import ApplicationError
 UNIQUE_CODES = {"unique", "unique_together"}
 
 
-def validated_save(instance: Any, *, unique_error_field: str | None = None) -> None:
+def validated_save(
+    instance: Any,
+    *,
+    unique_error_field: str | None = None,
+    update_fields: tuple[str, ...] | None = None,
+) -> None:
     """Validate the whole instance, then save it; any refusal becomes an ApplicationError.
+
+    ``update_fields``, for an existing row, writes only those columns: a use case that edits a
+    title must not write back counters that other services keep (stale in this instance if
+    another request changed them since it was read).
 
     ``unique_error_field`` names the field a person should change when a uniqueness rule over
     several fields fails (a term's name within its school, say): Django reports those as
@@ -22,7 +31,10 @@ def validated_save(instance: Any, *, unique_error_field: str | None = None) -> N
     try:
         instance.full_clean()
         with transaction.atomic():
-            instance.save()
+            if update_fields is not None and not instance._state.adding:
+                instance.save(update_fields=update_fields)
+            else:
+                instance.save()
     except DjangoValidationError as error:
         if unique_error_field and hasattr(error, "error_dict"):
             _move_unique_errors(error, unique_error_field)

@@ -32,12 +32,25 @@ class CourseViewSet(
     """Courses: teachers write them; administrators see their schools' courses."""
 
     serializer_class = s.CourseOutput
+    lookup_value_regex = "[0-9]+"
     filterset_fields = ("audience", "language", "grade_level", "school")
     search_fields = ("title", "subject")
     ordering_fields = ("title", "updated_at")
 
     def get_queryset(self) -> QuerySet[Course]:
         return selectors.course_list_visible(user=self.request.user)
+
+    def get_object(self) -> Course:
+        pk = self.kwargs["pk"]
+        course = selectors.course_visible(user=self.request.user, course_id=int(pk))
+        if course is None:
+            raise Http404
+        return course
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        courses = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.course_rows(courses=courses))
+        return self.get_paginated_response(s.course_list_rows(page or []))
 
     @extend_schema(responses=s.CourseOutlineOutput)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -188,9 +201,8 @@ class LessonViewSet(viewsets.ViewSet):
         return lesson
 
     def _shape(self, request: Request, lesson: Lesson) -> dict[str, Any]:
-        if policies.can_edit_course(request.user, lesson.module.course):
-            return s.LessonAuthorOutput(lesson).data
-        return s.LessonOutput(lesson).data
+        for_author = policies.can_edit_course(request.user, lesson.module.course)
+        return s.lesson_output(lesson, for_author=for_author)
 
     @extend_schema(responses=s.LessonAuthorOutput)
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -6,6 +6,7 @@ from courses.services.authoring import (
     COURSE_FIELDS,
     LESSON_FIELDS,
     MODULE_FIELDS,
+    course_counts_refresh,
     course_create,
     course_teacher_add,
     course_teacher_remove,
@@ -29,7 +30,7 @@ from courses.services.classes import (
     term_create,
     term_update,
 )
-from courses.services.files import lesson_file_add, lesson_file_delete
+from courses.services.files import lesson_file_add, lesson_file_delete, lesson_files_count
 from courses.services.progress import lesson_complete, lesson_uncomplete
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "cohort_join",
     "cohort_join_code_renew",
     "cohort_update",
+    "course_counts_refresh",
     "course_create",
     "course_teacher_add",
     "course_teacher_remove",
@@ -51,6 +53,7 @@ __all__ = [
     "lesson_delete",
     "lesson_file_add",
     "lesson_file_delete",
+    "lesson_files_count",
     "lesson_move",
     "lesson_uncomplete",
     "lesson_update",

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils.translation import gettext as _
 
 from courses import policies
@@ -45,11 +45,27 @@ def course_create(*, by: User, **fields: Any) -> Course:
 def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
     _require_author(by, course)
     fields_assign(course, data, COURSE_FIELDS)
-    validated_save(course)
+    validated_save(course, update_fields=(*COURSE_FIELDS, "updated_at"))
     return course
 
 
 # --- modules --------------------------------------------------------------------------------
+def course_counts_refresh(*, course_id: int) -> None:
+    """Store the size of the course's outline, all and published (a lesson counts as published
+    only in a published module). Every service that changes the outline calls this."""
+    # Lock the course first: two authors adding lessons to different modules at once then count
+    # one after the other, each seeing the other's committed lesson.
+    Course.objects.select_for_update().filter(pk=course_id).values_list("pk").first()
+    published_lessons = Q(lessons__is_published=True, is_published=True)
+    counts = Module.objects.filter(course_id=course_id).aggregate(
+        modules_total=Count("pk", distinct=True),
+        modules_published=Count("pk", filter=Q(is_published=True), distinct=True),
+        lessons_total=Count("lessons", distinct=True),
+        lessons_published=Count("lessons", filter=published_lessons, distinct=True),
+    )
+    Course.objects.filter(pk=course_id).update(**counts)
+
+
 def _next_position(siblings: Any) -> int:
     last = siblings.aggregate(last=Max("position"))["last"]
     return 0 if last is None else last + 1
@@ -74,6 +90,7 @@ def module_create(*, course: Course, by: User, title: str) -> Module:
     Course.objects.select_for_update().filter(pk=course.pk).first()
     module = Module(course=course, title=title, position=_next_position(course.modules))
     validated_save(module)
+    course_counts_refresh(course_id=course.pk)
     return module
 
 
@@ -82,6 +99,7 @@ def module_update(*, module: Module, by: User, data: dict[str, Any]) -> Module:
     _require_author(by, module.course)
     fields_assign(module, data, MODULE_FIELDS)
     validated_save(module)
+    course_counts_refresh(course_id=module.course_id)
     return module
 
 
@@ -106,6 +124,7 @@ def module_delete(*, module: Module, by: User) -> None:
     remaining = list(Module.objects.filter(course=course).order_by("position", "pk"))
     if remaining:
         _renumber(remaining, remaining[0], 0)
+    course_counts_refresh(course_id=course.pk)
 
 
 # --- lessons --------------------------------------------------------------------------------
@@ -128,6 +147,7 @@ def lesson_create(
     )
     _render(lesson)
     validated_save(lesson)
+    course_counts_refresh(course_id=module.course_id)
     return lesson
 
 
@@ -136,7 +156,8 @@ def lesson_update(*, lesson: Lesson, by: User, data: dict[str, Any]) -> Lesson:
     _require_author(by, lesson.module.course)
     fields_assign(lesson, data, LESSON_FIELDS)
     _render(lesson)
-    validated_save(lesson)
+    validated_save(lesson, update_fields=(*LESSON_FIELDS, "body_html", "updated_at"))
+    course_counts_refresh(course_id=lesson.module.course_id)
     return lesson
 
 
@@ -164,6 +185,8 @@ def lesson_move(*, lesson: Lesson, by: User, position: int, module: Module | Non
     )
     _renumber(siblings, lesson, position)
     lesson.refresh_from_db(fields=["position", "module"])
+    # a published lesson may have moved into a draft module, or out of one
+    course_counts_refresh(course_id=course.pk)
     return lesson
 
 
@@ -175,6 +198,7 @@ def lesson_delete(*, lesson: Lesson, by: User) -> None:
     remaining = list(Lesson.objects.filter(module=module).order_by("position", "pk"))
     if remaining:
         _renumber(remaining, remaining[0], 0)
+    course_counts_refresh(course_id=module.course_id)
 
 
 # --- co-authors -----------------------------------------------------------------------------

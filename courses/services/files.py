@@ -5,6 +5,8 @@ import posixpath
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import Coalesce
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
@@ -45,8 +47,10 @@ def lesson_file_add(*, lesson: Lesson, by: User, upload: UploadedFile, kind: str
         if kind == LessonFile.Kind.VIDEO:
             raise _refuse(_("A lesson video must be an MP4 or WebM file."))
         raise _refuse(_("Attach a PDF, an image (PNG, JPEG, GIF, WebP) or audio (MP3, OGG, M4A)."))
+    # One upload to a lesson at a time: a second video waits, then replaces this one.
+    Lesson.objects.select_for_update().filter(pk=lesson.pk).values_list("pk").first()
     if kind == LessonFile.Kind.VIDEO:
-        for old in lesson.files.filter(kind=LessonFile.Kind.VIDEO):
+        for old in LessonFile.objects.filter(lesson_id=lesson.pk, kind=LessonFile.Kind.VIDEO):
             lesson_file_delete(lesson_file=old, by=by)
     lesson_file = LessonFile(
         lesson=lesson,
@@ -57,6 +61,7 @@ def lesson_file_add(*, lesson: Lesson, by: User, upload: UploadedFile, kind: str
     )
     lesson_file.file.save("upload", upload, save=False)
     lesson_file.save()
+    lesson_files_count(lesson_id=lesson.pk)
     return lesson_file
 
 
@@ -66,4 +71,15 @@ def lesson_file_delete(*, lesson_file: LessonFile, by: User) -> None:
         raise PermissionDenied
     stored = lesson_file.file
     lesson_file.delete()
+    lesson_files_count(lesson_id=lesson_file.lesson_id)
     transaction.on_commit(lambda: stored.delete(save=False))
+
+
+def lesson_files_count(*, lesson_id: int) -> None:
+    """Store how many files the lesson has and their bytes; every write to its files calls it.
+    The lesson's row is locked first, so that two uploads at once count one after the other."""
+    Lesson.objects.select_for_update().filter(pk=lesson_id).values_list("pk").first()
+    totals = LessonFile.objects.filter(lesson_id=lesson_id).aggregate(
+        file_count=Count("pk"), files_bytes=Coalesce(Sum("size"), 0)
+    )
+    Lesson.objects.filter(pk=lesson_id).update(**totals)

@@ -13,6 +13,7 @@ import factory
 from django.db import transaction
 from rest_framework.test import APIClient
 
+from courses import services
 from courses.content import markdown_to_safe_html
 from courses.models import (
     Audience,
@@ -59,16 +60,23 @@ class CourseFactory(factory.django.DjangoModelFactory[Course]):
 class ModuleFactory(factory.django.DjangoModelFactory[Module]):
     class Meta:
         model = Module
+        skip_postgeneration_save = True
 
     course = factory.SubFactory(CourseFactory)
     title = factory.Sequence(lambda n: f"Module {n:03d}")
     position = factory.LazyAttribute(lambda o: Module.objects.filter(course=o.course).count())
     is_published = True
 
+    @factory.post_generation
+    def counted(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:  # as the authoring services do after every change to an outline
+            services.course_counts_refresh(course_id=self.course_id)
+
 
 class LessonFactory(factory.django.DjangoModelFactory[Lesson]):
     class Meta:
         model = Lesson
+        skip_postgeneration_save = True
 
     module = factory.SubFactory(ModuleFactory)
     title = factory.Sequence(lambda n: f"Lesson {n:03d}")
@@ -77,6 +85,11 @@ class LessonFactory(factory.django.DjangoModelFactory[Lesson]):
     body_markdown = factory.Sequence(lambda n: f"# Lesson {n}\n\nSome *text*.")
     body_html = factory.LazyAttribute(lambda o: markdown_to_safe_html(o.body_markdown))
     video_url = ""
+
+    @factory.post_generation
+    def counted(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            services.course_counts_refresh(course_id=self.module.course_id)
 
 
 # --- terms, classes, enrolment --------------------------------------------------------------

@@ -12,13 +12,13 @@ from lms.accounts.models import Role, School, User
 from tests.courses.factories import CourseFactory, LessonFactory, ModuleFactory
 from tests.factories import RegionFactory, SchoolFactory, make_person
 
-# A page of the list: the count of the pagination, then the courses with their school and their
-# module and lesson counts.
-COURSE_LIST_QUERIES = 2
+# A page of the list that is not full: one query, the courses with their school and their module
+# and lesson counts (the total is known from the short page; a full page also counts, below).
+COURSE_LIST_QUERIES = 1
 # The outline: the course (with its school and counts), whether the reader is an author (not
 # asked of the platform admin, who may edit every course), the modules, then all their lessons
-# at once, then all their files (for the data cost).
-COURSE_OUTLINE_QUERIES = {"author": 5, "school_admin": 5, "platform_admin": 4}
+# at once (each lesson's data cost comes from its stored file total, no file query).
+COURSE_OUTLINE_QUERIES = {"author": 4, "school_admin": 4, "platform_admin": 3}
 
 
 def _course_with_content(school: School, authors: list[User]) -> Course:
@@ -93,6 +93,28 @@ def test_the_course_list_uses_as_many_queries_for_50_courses_as_for_5(
         response = api_client.get("/api/v1/courses/")
     assert response.json()["count"] == 50
     assert len(response.json()["results"]) == 50
+
+
+def test_a_full_page_counts_the_rest_and_a_short_page_knows_its_total(
+    db: None, api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    # given an author of 60 courses, pages of 50
+    reader, add_courses = _author()
+    add_courses(60)
+    api_client.force_authenticate(reader)
+    # when the first page is read: the rows, then a COUNT for the total and the next link
+    with django_assert_num_queries(COURSE_LIST_QUERIES + 1):
+        first = api_client.get("/api/v1/courses/").json()
+    # and the second, short page: the rows alone tell the total
+    with django_assert_num_queries(COURSE_LIST_QUERIES):
+        second = api_client.get("/api/v1/courses/?page=2").json()
+    # then both pages give the same total and every course once
+    assert (first["count"], second["count"]) == (60, 60)
+    assert (first["next"] is not None, second["next"]) == (True, None)
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert len(ids) == len(set(ids)) == 60
+    # and a page past the end is an error, not an empty page
+    assert api_client.get("/api/v1/courses/?page=3").status_code == 404
 
 
 def _add_lessons(course: Course, n: int) -> None:

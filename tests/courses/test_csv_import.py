@@ -1,6 +1,5 @@
 """Bulk enrolment from a CSV file: the service, the API and the management command."""
 
-import time
 from io import StringIO
 from typing import Any
 
@@ -319,17 +318,15 @@ def test_apply_writes_nothing_when_any_row_fails(world: World, cohort: Cohort) -
 
 
 # --- size and queries -----------------------------------------------------------------------
-def _apply_counting_queries(world: World, count: int, prefix: str) -> tuple[int, float]:
+def _apply_counting_queries(world: World, count: int, prefix: str) -> int:
     cohort = CohortFactory(term=TermFactory(school=world.school_a1), name=f"Big {prefix}")
     data = csv_bytes(pupil_rows(count, school=world.school_a1.code, prefix=prefix))
     with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
         report = run(cohort, world.school_admin_a1, data, apply=True)
-        elapsed = time.perf_counter() - started
     assert report.applied is True
     assert report.counts["create"] == count
     assert Enrolment.objects.filter(cohort=cohort).count() == count
-    return len(queries), elapsed
+    return len(queries)
 
 
 # Per 1,000 rows: two lookups of usernames and e-mails, the inserts (on SQLite, Django splits
@@ -342,13 +339,12 @@ QUERIES_FIXED = 15
 def test_ten_thousand_rows_apply_with_queries_bounded_per_thousand_rows(
     world: World, django_assert_max_num_queries: Any
 ) -> None:
-    small, _small_time = _apply_counting_queries(world, 1_000, "s")
-    large, elapsed = _apply_counting_queries(world, 10_000, "l")
-    print(f"\n1,000 rows: {small} queries; 10,000 rows: {large} queries in {elapsed:.1f} s")
+    # (the time it takes is measured by bench/csv_import.py, not asserted here)
+    small = _apply_counting_queries(world, 1_000, "s")
+    large = _apply_counting_queries(world, 10_000, "l")
     assert small <= QUERIES_FIXED + QUERIES_PER_THOUSAND
     assert large <= QUERIES_FIXED + 10 * QUERIES_PER_THOUSAND
     assert large <= 10 * small  # grows with the batches, not faster
-    assert elapsed < 60
     # and a dry run of the same size does not insert at all: a handful of lookups
     cohort = CohortFactory(term=TermFactory(school=world.school_a1), name="Big dry")
     data = csv_bytes(pupil_rows(10_000, school=world.school_a1.code, prefix="d"))
