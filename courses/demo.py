@@ -1,0 +1,182 @@
+"""The demo's courses and classes, on top of the demo school system (``lms.accounts.demo``).
+
+A mathematics course for pupils in Kyrgyz, written by the demo teacher, with a draft lesson only
+its authors see; a professional-development course for teachers in Russian; a term at the
+Karakol gymnasium and an e-school class of the mathematics course with a pupil of Karakol and a
+pupil of the village school of Tüp enrolled (the others can join with the class code).
+
+Everything is written through the services, so the demo obeys the same rules as real use.
+Loading is idempotent: what exists is left as it is, what is missing is created.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
+from courses import services
+from courses.models import Audience, Cohort, Course, Term
+from lms.accounts.models import School, User
+
+
+@dataclass(frozen=True)
+class DemoLesson:
+    title: str
+    body: str
+    published: bool = True
+
+
+@dataclass(frozen=True)
+class DemoModule:
+    title: str
+    lessons: list[DemoLesson] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoCourse:
+    author: str
+    title: str
+    subject: str
+    grade_level: int | None
+    language: str
+    audience: str
+    description: str
+    modules: list[DemoModule]
+
+
+DEMO_COURSES = [
+    DemoCourse(
+        author="demo-teacher",
+        title="Математика, 7-класс",
+        subject="Математика",
+        grade_level=7,
+        language="ky",
+        audience=Audience.STUDENTS,
+        description="Бөлчөктөр жана пайыздар: кыска сабактар, телефондон окууга ыңгайлуу.",
+        modules=[
+            DemoModule(
+                "Бөлчөктөр",
+                [
+                    DemoLesson(
+                        "Жай бөлчөк деген эмне?",
+                        "## Жай бөлчөк\n\nНанды **4** бөлүккө бөлүп, **3** бөлүгүн алсак, "
+                        "бул — **3/4**.\n\n- Алымы: канча бөлүк алдык (3)\n"
+                        "- Бөлүмү: бүтүн канча бөлүккө бөлүндү (4)\n",
+                    ),
+                    DemoLesson(
+                        "Бөлчөктөрдү кошуу",
+                        "## Бөлүмдөрү бирдей бөлчөктөр\n\n1/5 + 2/5 = 3/5: алымдарын кошобуз, "
+                        "бөлүмү ошол бойдон калат.\n\n> Көнүгүү: 2/7 + 3/7 = ?\n",
+                    ),
+                ],
+            ),
+            DemoModule(
+                "Пайыздар",
+                [
+                    DemoLesson(
+                        "Пайыз деген эмне?",
+                        "## Пайыз — жүздөн бир бөлүк\n\n1% = 1/100. Класста 20 окуучу болсо, "
+                        "алардын 10% — 2 окуучу.\n",
+                    ),
+                    DemoLesson(
+                        "Пайызга маселелер (даярдалууда)",
+                        "Бул сабак али жарыялана элек: аны курстун авторлору гана көрөт.\n",
+                        published=False,
+                    ),
+                ],
+            ),
+        ],
+    ),
+    DemoCourse(
+        author="demo-teacher-2",
+        title="Смешанный урок: класс и удалённые ученики",
+        subject="Методика",
+        grade_level=None,
+        language="ru",
+        audience=Audience.TEACHERS,
+        description="Курс повышения квалификации: как вести урок для класса и сельских школ.",
+        modules=[
+            DemoModule(
+                "Подготовка урока",
+                [
+                    DemoLesson(
+                        "Что проверить до начала",
+                        "## Перед уроком\n\n1. Связь с удалёнными классами.\n"
+                        "2. Материалы урока загружены заранее (ученики платят за трафик).\n"
+                        "3. У фасилитатора есть план урока.\n",
+                    ),
+                ],
+            ),
+        ],
+    ),
+]
+
+DEMO_TERM_SCHOOL = "kg-ik-karakol-1"
+DEMO_TERM_NAME = "2026–2027, 2-чейрек"
+DEMO_TERM_DATES = (date(2026, 11, 9), date(2026, 12, 28))
+DEMO_CLASS_NAME = "7-А математика (электрондук мектеп)"
+DEMO_CLASS_COURSE = "Математика, 7-класс"
+DEMO_CLASS_TEACHERS = ["demo-teacher"]
+DEMO_CLASS_STUDENTS = ["demo-student", "demo-student-tup"]
+
+
+@transaction.atomic
+def demo_courses_load() -> dict[str, int]:
+    """Create what is missing of the demo's courses, term and class. Needs the demo people
+    (``lms.accounts.demo.demo_load``) first."""
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("The demo is never loaded in production.")
+    people = {user.username: user for user in User.objects.filter(username__startswith="demo-")}
+    courses = {item.title: _course(item, people[item.author]) for item in DEMO_COURSES}
+    region_admin = people["demo-region-admin"]
+    school = School.objects.get(code=DEMO_TERM_SCHOOL)
+    term = Term.objects.filter(school=school, name=DEMO_TERM_NAME).first()
+    if term is None:
+        starts_on, ends_on = DEMO_TERM_DATES
+        term = services.term_create(
+            by=region_admin,
+            school=school,
+            name=DEMO_TERM_NAME,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+    cohort = Cohort.objects.filter(term=term, name=DEMO_CLASS_NAME).first()
+    if cohort is None:
+        cohort = services.cohort_create(
+            by=region_admin,
+            term=term,
+            course=courses[DEMO_CLASS_COURSE],
+            name=DEMO_CLASS_NAME,
+            teachers=[people[name] for name in DEMO_CLASS_TEACHERS],
+            allow_self_enrol=True,
+        )
+    for name in DEMO_CLASS_STUDENTS:
+        services.enrolment_create(cohort=cohort, student=people[name], by=region_admin)
+    return {"courses": len(courses), "classes": 1}
+
+
+def _course(item: DemoCourse, author: User) -> Course:
+    course = Course.objects.filter(teachers=author, title=item.title).first()
+    if course is not None:
+        return course
+    course = services.course_create(
+        by=author,
+        title=item.title,
+        subject=item.subject,
+        grade_level=item.grade_level,
+        language=item.language,
+        audience=item.audience,
+        description=item.description,
+    )
+    for module_item in item.modules:
+        module = services.module_create(course=course, by=author, title=module_item.title)
+        services.module_update(module=module, by=author, data={"is_published": True})
+        for lesson_item in module_item.lessons:
+            lesson = services.lesson_create(
+                module=module, by=author, title=lesson_item.title, body_markdown=lesson_item.body
+            )
+            if lesson_item.published:
+                services.lesson_update(lesson=lesson, by=author, data={"is_published": True})
+    return course
