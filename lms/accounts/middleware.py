@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
@@ -20,15 +21,25 @@ class UserPreferencesMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             timezone.deactivate()
-            return self.get_response(request)
-        if user.preferred_language:
-            translation.activate(user.preferred_language)
-            request.LANGUAGE_CODE = user.preferred_language
-        try:
-            timezone.activate(ZoneInfo(user.time_zone))
-        except (ZoneInfoNotFoundError, ValueError):
-            timezone.deactivate()
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()  # an API token may have activated the person's
+        preferences_activate(request, user)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def preferences_activate(request: HttpRequest, user: Any) -> None:
+    """The person's language and time zone for the rest of this request. The middleware calls
+    it for sessions; the API's token authentication for tokens (the middleware runs before a
+    token is read, so it sees an anonymous visitor)."""
+    if user.preferred_language:
+        translation.activate(user.preferred_language)
+        request.LANGUAGE_CODE = user.preferred_language
+    try:
+        timezone.activate(ZoneInfo(user.time_zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        timezone.deactivate()

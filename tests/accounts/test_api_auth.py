@@ -371,3 +371,25 @@ def test_session_reads_need_no_csrf_token(world: World) -> None:
     response = session_client(world.student_a1).get(reverse("api:me"))
     assert response.status_code == 200
     assert response.json()["id"] == world.student_a1.pk
+
+
+def test_a_token_request_speaks_the_persons_language_and_time_zone(
+    world: World, api_client: APIClient
+) -> None:
+    # given a teacher who reads Russian and lives in Ulaanbaatar's time zone, with a course
+    teacher = world.teacher_a1
+    teacher.preferred_language = "ru"
+    teacher.time_zone = "Asia/Ulaanbaatar"
+    teacher.save(update_fields=["preferred_language", "time_zone"])
+    client = token_client(new_token(teacher))
+    created = client.post(
+        "/api/v1/courses/", {"title": "Алгебра", "subject": "Математика", "language": "ru"}
+    )
+    assert created.status_code == 201, created.content
+    # when they send a bad request and read the course with the token
+    refused = client.post("/api/v1/courses/", {})
+    listed = client.get("/api/v1/courses/").json()["results"]
+    # then the messages are in Russian and times are in their time zone
+    assert refused.status_code == 400
+    assert refused.json()["fields"]["title"] == ["Обязательное поле."]
+    assert listed[0]["updated_at"].endswith("+08:00")
