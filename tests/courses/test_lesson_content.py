@@ -272,10 +272,7 @@ def test_a_title_with_a_script_comes_back_unchanged_as_json(client: APIClient) -
 
 
 # --- what a lesson costs to open ------------------------------------------------------------
-KYRGYZ_AND_MONGOLIAN = (
-    "# Бөлчөктөр\n\nЖарым — ½, үчтөн бир — ⅓."  # noqa: RUF001 (Cyrillic on purpose)
-    " Монгол: Бутархай тоо."
-)
+KYRGYZ_AND_MONGOLIAN = "# Бөлчөктөр\n\nЖарым — ½, үчтөн бир — ⅓. Монгол: Бутархай тоо."
 
 
 def data_costs(client: APIClient, lesson: Lesson) -> list[dict[str, Any]]:
