@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "lms.apps.LmsConfig",
     "lms.accounts",
     "courses",
+    "courses.assessments",
     "frontend",
 ]
 
@@ -222,6 +223,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "lms.accounts.models.Role",
         "LocalityEnum": "lms.accounts.models.Locality",
         "LanguageEnum": "lms.accounts.models.LANGUAGE_CHOICES",
+        "LessonFileKindEnum": "courses.models.LessonFile.Kind",
+        "QuestionKindEnum": "courses.assessments.models.QuestionKind",
     },
 }
 

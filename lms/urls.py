@@ -10,6 +10,7 @@ from lms.health import healthz
 api_v1 = [
     path("", include("lms.accounts.api.urls")),
     path("", include("courses.api.urls")),
+    path("", include("courses.assessments.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,115 @@
+"""Input and output shapes of the question bank API."""
+
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from courses.assessments.models import Objective, Question, QuestionKey, QuestionKind
+
+
+class KeyInput(serializers.Serializer[Any]):
+    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    match = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    fraction = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=5,
+        min_value=Decimal(-1),
+        max_value=Decimal(1),
+        required=False,
+        default=Decimal(0),
+        help_text="Share of the question's points: 1 right, 0 wrong, between for partial credit.",
+    )
+    feedback = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    value = serializers.DecimalField(
+        max_digits=20, decimal_places=6, required=False, allow_null=True, default=None
+    )
+    tolerance = serializers.DecimalField(
+        max_digits=20, decimal_places=6, min_value=Decimal(0), required=False, default=Decimal(0)
+    )
+
+
+class QuestionInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=QuestionKind.choices)
+    title = serializers.CharField(max_length=200)
+    text_markdown = serializers.CharField(max_length=50_000)
+    points = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    general_feedback = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    objectives = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        max_length=20,
+        help_text="Codes of learning objectives; new codes are added to the course.",
+    )
+    keys = KeyInput(many=True, required=False)
+
+
+class KeyOutput(serializers.ModelSerializer[QuestionKey]):
+    class Meta:
+        model = QuestionKey
+        fields = ("id", "position", "text", "match", "fraction", "feedback", "value", "tolerance")
+        read_only_fields = fields
+
+
+class QuestionOutput(serializers.ModelSerializer[Question]):
+    keys = KeyOutput(many=True, read_only=True)
+    objectives = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Question
+        fields = (
+            "id",
+            "course",
+            "kind",
+            "title",
+            "text_markdown",
+            "text_html",
+            "points",
+            "general_feedback",
+            "objectives",
+            "keys",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_objectives(self, question: Question) -> list[str]:
+        return [objective.code for objective in question.objectives.all()]
+
+
+class ObjectiveOutput(serializers.ModelSerializer[Objective]):
+    question_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = ("id", "code", "title", "question_count")
+        read_only_fields = fields
+
+
+class GiftImportInput(serializers.Serializer[Any]):
+    file = serializers.FileField(help_text="A GIFT text file in UTF-8, at most 2 MB.")
+    mode = serializers.ChoiceField(choices=("dry-run", "apply"))
+
+
+class GiftQuestionOutput(serializers.Serializer[Any]):
+    line = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=QuestionKind.choices)
+    title = serializers.CharField()
+
+
+class GiftErrorOutput(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text="The line of the file the error is on.")
+    message = serializers.CharField()
+
+
+# "errors" is a member of Serializer itself: the fields are declared in get_fields().
+class GiftImportOutput(serializers.Serializer[Any]):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "applied": serializers.BooleanField(),
+            "questions": GiftQuestionOutput(many=True),
+            "errors": GiftErrorOutput(many=True),
+        }

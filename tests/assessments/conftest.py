@@ -1,0 +1,44 @@
+"""The ``bank`` fixture: the classes scenario of tests/courses (a course of school A1 written by
+``author``, a class of it taught by ``class_teacher`` with ``student_a1`` enrolled, and classes
+in A2 and B1) plus one question in the A1 course's bank."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from courses.assessments import services
+from courses.assessments.models import Question
+from tests.courses.conftest import Courses, courses  # noqa: F401 - a fixture used here
+from tests.courses.factories import Classes, make_classes
+
+
+@dataclass
+class Bank:
+    classes: Classes
+    question: Question
+
+    @property
+    def course_id(self) -> int:
+        return self.classes.courses.course.pk
+
+
+def capital_question(classes: Classes) -> Question:
+    return services.question_create(
+        course=classes.courses.course,
+        by=classes.person("author"),
+        kind="single",
+        title="Capital",
+        text_markdown="Кыргызстандын борбору кайсы?",
+        keys=[
+            {"text": "Бишкек", "fraction": Decimal(1), "feedback": "Туура!"},
+            {"text": "Ош", "fraction": Decimal(0)},
+        ],
+        objectives=["geography"],
+    )
+
+
+@pytest.fixture
+def bank(courses: Courses) -> Bank:  # noqa: F811 - the fixture imported above
+    classes = make_classes(courses)
+    return Bank(classes=classes, question=capital_question(classes))
