@@ -315,7 +315,11 @@ def _plan_existing(
     row: ImportRow, person: User, *, cohort: Cohort, by: User, enrolled: set[int]
 ) -> None:
     row.student = person
-    if person.role != Role.STUDENT:
+    # Someone the importer does not manage gets one answer, whoever they are: whether they are
+    # a student, active or already in this class is not the importer's to learn.
+    if not accounts_policies.can_manage_person(by, person):
+        row.refuse("username", _("You cannot enrol this student in this class."))
+    elif person.role != Role.STUDENT:
         row.refuse("username", _("This username belongs to a person who is not a student."))
     elif person.pk in enrolled:
         row.action = Action.ALREADY_ENROLLED

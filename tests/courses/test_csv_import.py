@@ -27,6 +27,7 @@ from tests.courses.csv_samples import (
     upload,
 )
 from tests.courses.factories import CohortFactory, EnrolmentFactory, TermFactory
+from tests.factories import make_person
 
 STRONG = "a-Long-pupil-passphrase-77"
 
@@ -496,3 +497,27 @@ def test_header_only_file_is_an_empty_report(world: World, cohort: Cohort) -> No
     report = run(cohort, world.school_admin_a1, csv_bytes([], header=HEADER), apply=True)
     assert report.rows == []
     assert report.applied is True
+
+
+def test_people_the_importer_does_not_manage_all_get_the_same_refusal(world: World) -> None:
+    # given a class of A1, in which a pupil of B1 (another region) is enrolled, and the
+    # administrator of A1, who manages neither that pupil nor anyone of B1
+    cohort = CohortFactory(term=TermFactory(school=world.school_a1), name="Mixed")
+    EnrolmentFactory(cohort=cohort, student=world.student_b1)
+    inactive = make_person(Role.STUDENT, school=world.school_b1)
+    inactive.is_active = False
+    inactive.save(update_fields=["is_active"])
+    strangers = [
+        world.student_b1,  # enrolled already
+        make_person(Role.STUDENT, school=world.school_b1),  # not enrolled
+        inactive,
+        make_person(Role.TEACHER, school=world.school_b1),  # not a student
+        world.region_admin_b,
+    ]
+    data = csv_bytes([(person.username, "", "", "", "", "") for person in strangers])
+    # when they check the file
+    report = run(cohort, world.school_admin_a1, data)
+    # then every row gets the same refusal: the file tells them nothing about these people
+    answers = {(row.action, str(row.errors)) for row in report.rows}
+    assert len(answers) == 1, answers
+    assert report.counts["error"] == len(strangers)
