@@ -146,6 +146,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "attempts-expired-submit": {"task": "assessments.attempts_expired_submit", "schedule": 60.0},
+}
 
 # --- authentication ------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -50,6 +50,7 @@ def course_update(*, course: Course, by: User, data: dict[str, Any]) -> Course:
 
 
 # --- modules --------------------------------------------------------------------------------
+@transaction.atomic
 def course_counts_refresh(*, course_id: int) -> None:
     """Store the size of the course's outline, all and published (a lesson counts as published
     only in a published module). Every service that changes the outline calls this."""

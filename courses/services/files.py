@@ -75,6 +75,7 @@ def lesson_file_delete(*, lesson_file: LessonFile, by: User) -> None:
     transaction.on_commit(lambda: stored.delete(save=False))
 
 
+@transaction.atomic
 def lesson_files_count(*, lesson_id: int) -> None:
     """Store how many files the lesson has and their bytes; every write to its files calls it.
     The lesson's row is locked first, so that two uploads at once count one after the other."""

@@ -1,4 +1,4 @@
-"""Writes of assessments: the question bank of a course (questions, their answer keys, their
+"""The question bank of a course (questions, their answer keys, their
 learning objectives) and importing a bank from GIFT.
 
 Every write checks the author's permission, validates the whole question (its keys must make

@@ -1,0 +1,35 @@
+"""Writes of assessments, split by use case: the question bank (``bank``), quizzes and
+assignments of a class (``authoring``), a student's attempts (``attempts``) and grades with
+their history (``grades``). Callers use this package's names."""
+
+from courses.assessments.services.attempts import answer_save, attempt_start, attempt_submit
+from courses.assessments.services.authoring import assessment_create, assessment_publish
+from courses.assessments.services.bank import (
+    KEY_FIELDS,
+    QUESTION_FIELDS,
+    GiftImportReport,
+    keys_check,
+    question_create,
+    question_delete,
+    question_update,
+    questions_import_gift,
+)
+from courses.assessments.services.grades import attempt_autograde, grade_override
+
+__all__ = [
+    "KEY_FIELDS",
+    "QUESTION_FIELDS",
+    "GiftImportReport",
+    "answer_save",
+    "assessment_create",
+    "assessment_publish",
+    "attempt_autograde",
+    "attempt_start",
+    "attempt_submit",
+    "grade_override",
+    "keys_check",
+    "question_create",
+    "question_delete",
+    "question_update",
+    "questions_import_gift",
+]

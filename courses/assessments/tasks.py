@@ -1,0 +1,29 @@
+"""Background jobs of assessments: thin wrappers around the services, ids in, idempotent."""
+
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+
+from courses.assessments import services
+from courses.assessments.services.attempts import attempts_expired_submit
+
+
+@shared_task(
+    bind=True,
+    name="assessments.attempt_grade",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=20,
+)
+def attempt_grade(self: Task, *, attempt_id: int) -> None:
+    """Grade a submitted attempt. A re-delivery (a worker killed mid-task, a retry) finds it
+    graded and changes nothing."""
+    services.attempt_autograde(attempt_id=attempt_id)
+
+
+@shared_task(name="assessments.attempts_expired_submit", acks_late=True)
+def attempts_expired_submit_task() -> int:
+    """Hand in attempts whose time ran out on a closed phone (every minute, from beat)."""
+    return attempts_expired_submit()
