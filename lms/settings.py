@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "lms.accounts.models.LANGUAGE_CHOICES",
         "LessonFileKindEnum": "courses.models.LessonFile.Kind",
         "QuestionKindEnum": "courses.assessments.models.QuestionKind",
+        "AssessmentKindEnum": "courses.assessments.models.AssessmentKind",
     },
 }
 

@@ -6,7 +6,18 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from courses.assessments.models import Objective, Question, QuestionKey, QuestionKind
+from courses.assessments.models import (
+    Assessment,
+    AssessmentKind,
+    Grade,
+    GradeChange,
+    LatePolicy,
+    Objective,
+    Question,
+    QuestionKey,
+    QuestionKind,
+    RevealPolicy,
+)
 
 
 class KeyInput(serializers.Serializer[Any]):
@@ -113,3 +124,122 @@ class GiftImportOutput(serializers.Serializer[Any]):
             "questions": GiftQuestionOutput(many=True),
             "errors": GiftErrorOutput(many=True),
         }
+
+
+# --- assessments and attempts -----------------------------------------------------------------
+class SlotInput(serializers.Serializer[Any]):
+    question = serializers.IntegerField(required=False, help_text="A question of the bank.")
+    objective = serializers.CharField(
+        required=False, max_length=60, help_text="Or draw at random among this objective's."
+    )
+    count = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    points = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+
+
+class CriterionInput(serializers.Serializer[Any]):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    points = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=Decimal("0.01"))
+
+
+class AssessmentInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=AssessmentKind.choices)
+    title = serializers.CharField(max_length=200)
+    instructions_markdown = serializers.CharField(
+        required=False, allow_blank=True, max_length=50_000
+    )
+    opens_at = serializers.DateTimeField(required=False, allow_null=True)
+    due_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+    late_policy = serializers.ChoiceField(choices=LatePolicy.choices, required=False)
+    late_penalty_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100), required=False
+    )
+    reveal = serializers.ChoiceField(choices=RevealPolicy.choices, required=False)
+    time_limit_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=24 * 60
+    )
+    max_attempts = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    shuffle_questions = serializers.BooleanField(required=False)
+    shuffle_options = serializers.BooleanField(required=False)
+    questions = SlotInput(many=True, required=False)
+    rubric = CriterionInput(many=True, required=False)
+
+
+class AssessmentOutput(serializers.ModelSerializer[Assessment]):
+    class Meta:
+        model = Assessment
+        fields = (
+            "id",
+            "cohort",
+            "kind",
+            "title",
+            "instructions_html",
+            "points",
+            "opens_at",
+            "due_at",
+            "closes_at",
+            "late_policy",
+            "late_penalty_percent",
+            "reveal",
+            "time_limit_minutes",
+            "max_attempts",
+            "shuffle_questions",
+            "shuffle_options",
+            "is_published",
+        )
+        read_only_fields = fields
+
+
+class PublishInput(serializers.Serializer[Any]):
+    published = serializers.BooleanField()
+
+
+class AnswerInput(serializers.Serializer[Any]):
+    response = serializers.DictField(
+        help_text=(
+            'single/true_false {"option": id}; multiple {"options": [ids]}; numeric '
+            '{"value": "3,5"}; short_text/essay {"text": ...}; matching {"pairs": {id: answer}}; '
+            'ordering {"order": [ids]}'
+        )
+    )
+    revision = serializers.IntegerField(
+        min_value=1, help_text="Counts this answer's saves; an older or repeated save is ignored."
+    )
+
+
+class AnswerOutput(serializers.Serializer[Any]):
+    question = serializers.IntegerField(source="question_id")
+    response = serializers.DictField()
+    revision = serializers.IntegerField()
+    saved_at = serializers.DateTimeField()
+
+
+class OverrideInput(serializers.Serializer[Any]):
+    points = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    reason = serializers.CharField(max_length=2000)
+
+
+class GradeOutput(serializers.ModelSerializer[Grade]):
+    class Meta:
+        model = Grade
+        fields = ("assessment", "student", "points", "state", "overridden", "version")
+        read_only_fields = fields
+
+
+class GradeChangeOutput(serializers.ModelSerializer[GradeChange]):
+    class Meta:
+        model = GradeChange
+        fields = (
+            "version",
+            "source",
+            "by",
+            "points_before",
+            "points_after",
+            "reason",
+            "attempt",
+            "at",
+        )
+        read_only_fields = fields

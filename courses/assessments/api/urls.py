@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.assessments.api import views
+from courses.assessments.api import taking, views
 
 urlpatterns = [
     path(
@@ -19,4 +19,46 @@ urlpatterns = [
         name="course-objectives",
     ),
     path("questions/<int:question_id>/", views.QuestionDetailApi.as_view(), name="question"),
+]
+
+urlpatterns += [
+    path(
+        "classes/<int:cohort_id>/assessments/",
+        taking.CohortAssessmentsApi.as_view(),
+        name="class-assessments",
+    ),
+    path(
+        "assessments/<int:assessment_id>/", taking.AssessmentDetailApi.as_view(), name="assessment"
+    ),
+    path(
+        "assessments/<int:assessment_id>/publish/",
+        taking.AssessmentPublishApi.as_view(),
+        name="assessment-publish",
+    ),
+    path(
+        "assessments/<int:assessment_id>/attempts/",
+        taking.AttemptStartApi.as_view(),
+        name="assessment-attempts",
+    ),
+    path(
+        "assessments/<int:assessment_id>/grades/<int:student_id>/override/",
+        taking.GradeOverrideApi.as_view(),
+        name="grade-override",
+    ),
+    path(
+        "assessments/<int:assessment_id>/grades/<int:student_id>/history/",
+        taking.GradeHistoryApi.as_view(),
+        name="grade-history",
+    ),
+    path("attempts/<int:attempt_id>/", taking.AttemptDetailApi.as_view(), name="attempt"),
+    path(
+        "attempts/<int:attempt_id>/answers/<int:question_id>/",
+        taking.AnswerSaveApi.as_view(),
+        name="attempt-answer",
+    ),
+    path(
+        "attempts/<int:attempt_id>/submit/",
+        taking.AttemptSubmitApi.as_view(),
+        name="attempt-submit",
+    ),
 ]
