@@ -24,7 +24,7 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerow(header)
+    writer.writerow([_cell(value) for value in header])  # titles are typed by people too
     for row in rows:
         writer.writerow([_cell(value) for value in row])
     return response

@@ -10,6 +10,7 @@ from courses.assessments.models import (
     Assessment,
     AssessmentKind,
     Grade,
+    GradeCategory,
     GradeChange,
     LatePolicy,
     Objective,
@@ -243,3 +244,48 @@ class GradeChangeOutput(serializers.ModelSerializer[GradeChange]):
             "at",
         )
         read_only_fields = fields
+
+
+class CategoryInput(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=100)
+    weight = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal(0), max_value=Decimal(100)
+    )
+
+
+class CategoryOutput(serializers.ModelSerializer[GradeCategory]):
+    class Meta:
+        model = GradeCategory
+        fields = ("id", "name", "weight")
+        read_only_fields = fields
+
+
+class GradebookRowOutput(serializers.Serializer[Any]):
+    student = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    grades = serializers.DictField(
+        child=serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True),
+        help_text="Points by assessment id; null: not graded.",
+    )
+    categories = serializers.DictField(
+        child=serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True),
+        help_text="Percent by category id.",
+    )
+    total = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+
+
+class GradebookAssessmentOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AssessmentKind.choices)
+    points = serializers.DecimalField(max_digits=7, decimal_places=2)
+    category_id = serializers.IntegerField(allow_null=True)
+    is_published = serializers.BooleanField()
+    due_at = serializers.DateTimeField()
+
+
+class GradebookOutput(serializers.Serializer[Any]):
+    assessments = GradebookAssessmentOutput(many=True)
+    categories = CategoryOutput(many=True)
+    rows = GradebookRowOutput(many=True)

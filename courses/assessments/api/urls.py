@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.assessments.api import taking, views
+from courses.assessments.api import gradebook, taking, views
 
 urlpatterns = [
     path(
@@ -60,5 +60,19 @@ urlpatterns += [
         "attempts/<int:attempt_id>/submit/",
         taking.AttemptSubmitApi.as_view(),
         name="attempt-submit",
+    ),
+]
+
+urlpatterns += [
+    path("classes/<int:cohort_id>/gradebook/", gradebook.GradebookApi.as_view(), name="gradebook"),
+    path(
+        "classes/<int:cohort_id>/gradebook.csv",
+        gradebook.GradebookCsvApi.as_view(),
+        name="gradebook-csv",
+    ),
+    path(
+        "classes/<int:cohort_id>/grade-categories/",
+        gradebook.GradeCategoriesApi.as_view(),
+        name="grade-categories",
     ),
 ]

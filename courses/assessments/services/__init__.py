@@ -3,7 +3,11 @@ assignments of a class (``authoring``), a student's attempts (``attempts``) and 
 their history (``grades``). Callers use this package's names."""
 
 from courses.assessments.services.attempts import answer_save, attempt_start, attempt_submit
-from courses.assessments.services.authoring import assessment_create, assessment_publish
+from courses.assessments.services.authoring import (
+    assessment_create,
+    assessment_publish,
+    grade_category_create,
+)
 from courses.assessments.services.bank import (
     KEY_FIELDS,
     QUESTION_FIELDS,
@@ -26,6 +30,7 @@ __all__ = [
     "attempt_autograde",
     "attempt_start",
     "attempt_submit",
+    "grade_category_create",
     "grade_override",
     "keys_check",
     "question_create",

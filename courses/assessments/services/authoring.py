@@ -184,3 +184,22 @@ def assessment_publish(*, assessment: Assessment, by: User, published: bool = Tr
     assessment.is_published = published
     assessment.save(update_fields=["is_published"])
     return assessment
+
+
+@transaction.atomic
+def grade_category_create(*, cohort: Cohort, by: User, name: str, weight: Decimal) -> GradeCategory:
+    """A part of the class's final grade; the weights of a class's categories add up to at
+    most 100%."""
+    if not policies.can_manage_assessments(by, cohort):
+        raise PermissionDenied
+    # Lock the class: two categories added at once must not together pass 100%.
+    Cohort.objects.select_for_update().filter(pk=cohort.pk).values_list("pk").first()
+    used = sum(
+        (category.weight for category in GradeCategory.objects.filter(cohort=cohort)), Decimal(0)
+    )
+    if used + weight > 100:
+        message = _("The class's categories would weigh more than 100%% (%(used)s%% used).")
+        raise _invalid({"weight": [message % {"used": used}]})
+    category = GradeCategory(cohort=cohort, name=name, weight=weight)
+    validated_save(category, unique_error_field="name")
+    return category
