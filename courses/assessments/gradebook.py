@@ -64,10 +64,10 @@ def gradebook_for_cohort(*, cohort: Cohort) -> Gradebook:
         .values("student_id", "student__username", "student__first_name", "student__last_name")
     )
     grades: dict[tuple[int, int], Decimal | None] = {
-        (row["student_id"], row["assessment_id"]): row["points"]
-        for row in Grade.objects.filter(assessment__cohort=cohort).values(
-            "student_id", "assessment_id", "points"
-        )
+        (student, assessment): points
+        for student, assessment, points in Grade.objects.filter(
+            assessment__cohort=cohort
+        ).values_list("student_id", "assessment_id", "points")
     }
     weights = {category["id"]: Decimal(category["weight"]) for category in categories}
     if categories:
