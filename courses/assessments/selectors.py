@@ -19,6 +19,8 @@ from courses.assessments.models import (
     Assessment,
     Attempt,
     AttemptState,
+    Grade,
+    GradeState,
     Objective,
     Question,
     QuestionKey,
@@ -154,3 +156,31 @@ def _right_answers(kind: str, keys: list[QuestionKey]) -> list[dict[str, Any]]:
             if key.fraction == 1
         ]
     return [{"id": key.pk, "text": key.text} for key in keys if key.fraction > 0]
+
+
+def grades_for_student(*, cohort: Cohort, student: Any) -> list[dict[str, Any]]:
+    """A pupil's own grades in a class: every published assessment, with the points only once
+    the teacher has published them (never a draft grade, never another pupil's)."""
+    if not policies.is_enrolled(student, cohort):
+        return []
+    assessments = Assessment.objects.filter(cohort=cohort, is_published=True).order_by(
+        "due_at", "pk"
+    )
+    published = {
+        grade.assessment_id: grade
+        for grade in Grade.objects.filter(
+            assessment__cohort=cohort, student_id=student.pk, state=GradeState.PUBLISHED
+        )
+    }
+    return [
+        {
+            "assessment": assessment.pk,
+            "title": assessment.title,
+            "kind": assessment.kind,
+            "due_at": assessment.due_at,
+            "points_possible": assessment.points,
+            "points": published[assessment.pk].points if assessment.pk in published else None,
+            "published": assessment.pk in published,
+        }
+        for assessment in assessments
+    ]

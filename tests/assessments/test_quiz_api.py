@@ -12,7 +12,10 @@ from rest_framework.test import APIClient
 
 from courses.assessments import services
 from courses.assessments.models import Assessment, Question
+from lms.accounts.models import Role
 from tests.assessments.conftest import Bank
+from tests.courses.factories import EnrolmentFactory
+from tests.factories import make_person
 
 DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CANARY = "CANARY-7f3a-answer"
@@ -260,3 +263,58 @@ def test_who_may_build_a_quiz_for_the_class(
         f"/api/v1/classes/{cohort.pk}/assessments/", body, format="json"
     )
     assert response.status_code == status, response.content
+
+
+def test_a_pupil_sees_their_own_grades_only_once_published(
+    bank: Bank,
+    canary: Question,
+    clock: Callable[[datetime], None],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a published quiz that two pupils of the class took and that was graded
+    clock(DUE - timedelta(hours=2))
+    quiz_id = _create_quiz(bank, canary, reveal="never").json()["id"]
+    quiz = Assessment.objects.get(pk=quiz_id)
+    teacher = bank.classes.person("class_teacher")
+    services.assessment_publish(assessment=quiz, by=teacher)
+    cohort = bank.classes.cohorts["a1"]
+    other = make_person(Role.STUDENT, school=cohort.term.school)
+    EnrolmentFactory(cohort=cohort, student=other)
+    for pupil in (bank.classes.person("student_a1"), other):
+        attempt = services.attempt_start(assessment=quiz, student=pupil)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.attempt_submit(attempt=attempt, student=pupil)
+    services.grade_override(
+        assessment=quiz, student=other, by=teacher, points=Decimal("2.75"), reason="Oral exam"
+    )
+    url = f"/api/v1/classes/{cohort.pk}/my-grades/"
+    pupil_client = bank.classes.client("student_a1")
+    # when the pupil reads their grades before publication: the quiz, no points
+    before = pupil_client.get(url).json()
+    assert before == [
+        {
+            "assessment": quiz_id,
+            "title": "Weekly quiz",
+            "kind": "quiz",
+            "due_at": before[0]["due_at"],
+            "points_possible": "3.00",
+            "points": None,
+            "published": False,
+        }
+    ]
+    # and after the teacher publishes: their own points, and never the other pupil's
+    published = bank.classes.client("class_teacher").post(
+        f"/api/v1/assessments/{quiz_id}/grades/publish/"
+    )
+    assert published.json() == {"published": 2}
+    after = pupil_client.get(url)
+    assert [(row["points"], row["published"]) for row in after.json()] == [("0.00", True)]
+    assert "2.75" not in after.content.decode()
+    # and the publication is in each grade's history
+    history = bank.classes.client("class_teacher").get(
+        f"/api/v1/assessments/{quiz_id}/grades/{other.pk}/history/"
+    )
+    assert [row["source"] for row in history.json()] == ["grading", "override", "person"]
+    # and who is not a pupil of the class cannot read "my grades" there
+    for role in ("class_teacher", "student_b1", "school_admin_a1"):
+        assert bank.classes.client(role).get(url).status_code in {403, 404}, role

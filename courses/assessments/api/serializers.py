@@ -289,3 +289,17 @@ class GradebookOutput(serializers.Serializer[Any]):
     assessments = GradebookAssessmentOutput(many=True)
     categories = CategoryOutput(many=True)
     rows = GradebookRowOutput(many=True)
+
+
+class PublishedCountOutput(serializers.Serializer[Any]):
+    published = serializers.IntegerField()
+
+
+class MyGradeOutput(serializers.Serializer[Any]):
+    assessment = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AssessmentKind.choices)
+    due_at = serializers.DateTimeField()
+    points_possible = serializers.DecimalField(max_digits=7, decimal_places=2)
+    points = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
+    published = serializers.BooleanField()

@@ -181,3 +181,25 @@ class GradeHistoryApi(APIView):
         ).first()
         changes: Any = grade.changes.order_by("version") if grade is not None else []
         return Response(s.GradeChangeOutput(changes, many=True).data)
+
+
+class GradesPublishApi(APIView):
+    @extend_schema(request=None, responses=s.PublishedCountOutput)
+    def post(self, request: Request, assessment_id: int) -> Response:
+        """Show the assessment's grades (those given so far) to its pupils."""
+        assessment = _managed(request, assessment_id)
+        count = services.grades_publish(assessment=assessment, by=request_person(request))
+        return Response({"published": count})
+
+
+class MyGradesApi(APIView):
+    @extend_schema(operation_id="class_my_grades", responses=s.MyGradeOutput(many=True))
+    def get(self, request: Request, cohort_id: int) -> Response:
+        """A pupil's own grades in the class: points only once the teacher published them."""
+        cohort = get_object_or_404(
+            course_selectors.cohort_list_visible(user=request.user), pk=cohort_id
+        )
+        if not policies.is_enrolled(request.user, cohort):
+            raise PermissionDenied
+        rows = selectors.grades_for_student(cohort=cohort, student=request.user)
+        return Response(s.MyGradeOutput(rows, many=True).data)

@@ -76,3 +76,12 @@ urlpatterns += [
         name="grade-categories",
     ),
 ]
+
+urlpatterns += [
+    path(
+        "assessments/<int:assessment_id>/grades/publish/",
+        taking.GradesPublishApi.as_view(),
+        name="grades-publish",
+    ),
+    path("classes/<int:cohort_id>/my-grades/", taking.MyGradesApi.as_view(), name="my-grades"),
+]

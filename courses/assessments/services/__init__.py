@@ -18,7 +18,11 @@ from courses.assessments.services.bank import (
     question_update,
     questions_import_gift,
 )
-from courses.assessments.services.grades import attempt_autograde, grade_override
+from courses.assessments.services.grades import (
+    attempt_autograde,
+    grade_override,
+    grades_publish,
+)
 
 __all__ = [
     "KEY_FIELDS",
@@ -32,6 +36,7 @@ __all__ = [
     "attempt_submit",
     "grade_category_create",
     "grade_override",
+    "grades_publish",
     "keys_check",
     "question_create",
     "question_delete",

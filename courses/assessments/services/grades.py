@@ -22,6 +22,7 @@ from courses.assessments.models import (
     Grade,
     GradeChange,
     GradeSource,
+    GradeState,
     LatePolicy,
     Question,
 )
@@ -49,9 +50,16 @@ def _grade_change(
     reason: str = "",
     attempt: Attempt | None = None,
     overridden: bool | None = None,
+    state: str | None = None,
 ) -> GradeChange | None:
-    """Set the (locked) grade's points and record the change; nothing when nothing changes."""
-    if points == grade.points and (overridden is None or overridden == grade.overridden):
+    """Set the (locked) grade's points (and state) and record the change; nothing when nothing
+    changes."""
+    new_state = state or grade.state
+    if (
+        points == grade.points
+        and new_state == grade.state
+        and (overridden is None or overridden == grade.overridden)
+    ):
         return None
     change = GradeChange(
         grade=grade,
@@ -61,16 +69,17 @@ def _grade_change(
         points_before=grade.points,
         points_after=points,
         state_before=grade.state,
-        state_after=grade.state,
+        state_after=new_state,
         reason=reason,
         attempt=attempt,
         at=timezone.now(),
     )
     grade.points = points
+    grade.state = new_state
     grade.version = change.version
     if overridden is not None:
         grade.overridden = overridden
-    grade.save(update_fields=["points", "version", "overridden", "updated_at"])
+    grade.save(update_fields=["points", "state", "version", "overridden", "updated_at"])
     change.save()
     return change
 
@@ -200,3 +209,26 @@ def grade_override(
         grade, points=points, source=GradeSource.OVERRIDE, by=by, reason=reason, overridden=True
     )
     return grade
+
+
+@transaction.atomic
+def grades_publish(*, assessment: Assessment, by: User) -> int:
+    """Show the assessment's grades to its pupils (those graded so far; a grade given later
+    is published with the next call). Returns how many were published."""
+    if not policies.can_manage_assessments(by, assessment.cohort):
+        raise PermissionDenied
+    published = 0
+    drafts = Grade.objects.select_for_update().filter(
+        assessment=assessment, state=GradeState.DRAFT, points__isnull=False
+    )
+    for grade in drafts.order_by("pk"):
+        _grade_change(
+            grade,
+            points=grade.points,
+            source=GradeSource.PERSON,
+            by=by,
+            reason=_("Grades published."),
+            state=GradeState.PUBLISHED,
+        )
+        published += 1
+    return published
