@@ -142,19 +142,35 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A task taken by a worker that then dies (killed, the machine lost) goes back to the queue
-# after this many seconds unacknowledged. Tasks are idempotent, so one that merely runs
-# longer than this and is delivered twice does no harm; short means a crash delays grading
-# by minutes, not Kombu's default hour.
+# once it has been unacknowledged for ``visibility_timeout`` seconds (Kombu's default is an
+# hour). Tasks are idempotent, so one that merely runs longer and is delivered twice does no
+# harm. Kombu looks for such tasks every ``unacked_restore_interval`` seconds (times the
+# throttle, here 1), and a worker killed during that sweep leaves its lock for
+# ``unacked_mutex_expire`` seconds (Kombu's default: 5 minutes of no recovery at all).
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300),
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+    "unacked_mutex_expire": 30,
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Periodic jobs of assessments: hand in attempts whose time ran out, and ask again for the
+# grading of attempts still ungraded a while after submission (a lost task).
+ASSESSMENTS_SWEEP_SECONDS = env.float("ASSESSMENTS_SWEEP_SECONDS", default=60.0)
+GRADING_REQUEUE_AFTER_SECONDS = env.int("GRADING_REQUEUE_AFTER_SECONDS", default=120)
 CELERY_BEAT_SCHEDULE = {
-    "attempts-expired-submit": {"task": "assessments.attempts_expired_submit", "schedule": 60.0},
+    "attempts-expired-submit": {
+        "task": "assessments.attempts_expired_submit",
+        "schedule": ASSESSMENTS_SWEEP_SECONDS,
+    },
+    "attempts-ungraded-requeue": {
+        "task": "assessments.attempts_ungraded_requeue",
+        "schedule": ASSESSMENTS_SWEEP_SECONDS,
+    },
 }
 
 # --- authentication ------------------------------------------------------------------------

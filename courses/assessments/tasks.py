@@ -1,10 +1,16 @@
 """Background jobs of assessments: thin wrappers around the services, ids in, idempotent."""
 
+from datetime import timedelta
+
 from celery import Task, shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from courses.assessments import services
-from courses.assessments.services.attempts import attempts_expired_submit
+from courses.assessments.services.attempts import (
+    attempts_expired_submit,
+    attempts_ungraded_requeue,
+)
 
 
 @shared_task(
@@ -27,3 +33,11 @@ def attempt_grade(self: Task, *, attempt_id: int) -> None:
 def attempts_expired_submit_task() -> int:
     """Hand in attempts whose time ran out on a closed phone (every minute, from beat)."""
     return attempts_expired_submit()
+
+
+@shared_task(name="assessments.attempts_ungraded_requeue", acks_late=True)
+def attempts_ungraded_requeue_task() -> int:
+    """Ask again for the grading of attempts still ungraded a while after submission."""
+    return attempts_ungraded_requeue(
+        older_than=timedelta(seconds=settings.GRADING_REQUEUE_AFTER_SECONDS)
+    )

@@ -25,7 +25,10 @@ from courses.assessments.models import (
     LatePolicy,
     Question,
 )
-from courses.assessments.services.attempts import attempts_expired_submit
+from courses.assessments.services.attempts import (
+    attempts_expired_submit,
+    attempts_ungraded_requeue,
+)
 from lms.errors import ApplicationError
 from tests.assessments.conftest import Bank
 
@@ -479,3 +482,29 @@ def test_the_database_refuses_to_change_or_delete_grade_history(
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         GradeChange.objects.filter(pk=change.pk).delete()
     assert GradeChange.objects.get().reason == "Checked by hand"
+
+
+def test_attempts_left_ungraded_are_asked_for_again_and_graded_once(
+    bank: Bank,
+    numeric: Question,
+    quiz: QuizMaker,
+    at: Callable[[datetime], None],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given a submitted attempt whose grading task was lost (its callback never ran)
+    at(DUE - timedelta(hours=2))
+    pupil = bank.classes.person("student_a1")
+    attempt = services.attempt_start(assessment=quiz(), student=pupil)
+    _answer_all(attempt, _right_answers(bank, numeric))
+    with django_capture_on_commit_callbacks(execute=False):
+        services.attempt_submit(attempt=attempt, student=pupil)
+    # when the periodic job runs before and after the waiting time
+    at(DUE - timedelta(hours=2) + timedelta(seconds=60))
+    assert attempts_ungraded_requeue(older_than=timedelta(minutes=2)) == 0
+    at(DUE - timedelta(hours=2) + timedelta(minutes=3))
+    assert attempts_ungraded_requeue(older_than=timedelta(minutes=2)) == 1
+    # then it is graded (the task ran eagerly), and asking again finds nothing to do
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.GRADED
+    assert attempts_ungraded_requeue(older_than=timedelta(minutes=2)) == 0
+    assert GradeChange.objects.filter(attempt=attempt).count() == 1

@@ -293,3 +293,20 @@ def response_check(question: Question, key_ids: list[int], response: dict[str, A
 
 def points_of(attempt: Attempt) -> Decimal:
     return sum((Decimal(item["points"]) for item in attempt.questions), Decimal(0))
+
+
+def attempts_ungraded_requeue(*, older_than: timedelta, limit: int = 500) -> int:
+    """Enqueue grading again for attempts submitted more than ``older_than`` ago and still not
+    graded. The broker can lose a task (a worker killed between taking it from Redis and
+    recording it as unacknowledged); grading is idempotent, so asking twice is harmless.
+    Run by a periodic job. Returns how many were enqueued."""
+    from courses.assessments import tasks  # the task calls these services
+
+    cutoff = timezone.now() - older_than
+    stale = Attempt.objects.filter(
+        state=AttemptState.SUBMITTED, graded_at__isnull=True, submitted_at__lt=cutoff
+    ).values_list("pk", flat=True)[:limit]
+    ids = list(stale)
+    for attempt_id in ids:
+        tasks.attempt_grade.delay(attempt_id=attempt_id)
+    return len(ids)
