@@ -11,25 +11,17 @@ The target is 0.6 or more.
 """
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-
-def _database_url() -> tuple[str, str | None]:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        name = f"mektep_bench_{secrets.token_hex(4)}"
-        return urlsplit(url)._replace(path=f"/{name}").geturl(), name
-    return f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3", None
+from throwaway import throwaway_database  # noqa: E402 - after the path is set
 
 
 def main() -> None:
@@ -39,24 +31,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
 
-    url, pg_name = _database_url()
-    if pg_name:
-        import psycopg
-
-        admin = urlsplit(url)._replace(path="/postgres").geturl()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="lms.settings", LMS_ENV="dev")
-    os.environ.pop("REDIS_URL", None)
-    try:
+    with throwaway_database():
         run(args.courses, args.seconds, args.rounds)
-    finally:
-        if pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def run(course_count: int, seconds: float, rounds: int) -> None:

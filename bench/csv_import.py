@@ -14,8 +14,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from course_api import _database_url
+
+from throwaway import throwaway_database
 
 
 def main() -> None:
@@ -23,27 +25,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--encoding", default="windows-1251", choices=["utf-8", "windows-1251"])
     args = parser.parse_args()
-    url, pg_name = _database_url()
-    admin_url = None
-    if pg_name:
-        from urllib.parse import urlsplit
-
-        import psycopg
-
-        admin_url = urlsplit(url)._replace(path="/postgres").geturl()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{pg_name}"')
-    os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="lms.settings", LMS_ENV="dev")
-    os.environ.pop("REDIS_URL", None)
-    try:
+    with throwaway_database():
         run(args.rows, args.encoding)
-    finally:
-        if pg_name and admin_url:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def run(row_count: int, encoding: str) -> None:

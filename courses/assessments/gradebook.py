@@ -114,3 +114,25 @@ def gradebook_for_cohort(*, cohort: Cohort) -> Gradebook:
         categories=[dict(item) for item in categories],
         rows=rows,
     )
+
+
+def gradebook_table(book: Gradebook) -> tuple[list[str], list[list[Any]]]:
+    """The gradebook as a header and rows, one per pupil, for a CSV file."""
+    header = [
+        "username",
+        "name",
+        *(f"{item['title']} ({item['points']})" for item in book.assessments),
+        *(f"{item['name']} %" for item in book.categories),
+        "total %",
+    ]
+    rows = [
+        [
+            row.username,
+            row.name,
+            *(row.grades.get(item["id"]) for item in book.assessments),
+            *(row.categories.get(item["id"]) for item in book.categories),
+            row.total,
+        ]
+        for row in book.rows
+    ]
+    return header, rows

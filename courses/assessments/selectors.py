@@ -133,9 +133,12 @@ def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dic
 
 def _options(kind: str, keys: list[QuestionKey]) -> list[dict[str, Any]]:
     """What a student is shown to answer with: never a fraction, a value or which is right."""
-    if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE):
-        return [{"id": key.pk, "text": key.text} for key in keys]
-    if kind == QuestionType.ORDERING:
+    if kind in (
+        QuestionType.SINGLE,
+        QuestionType.MULTIPLE,
+        QuestionType.TRUE_FALSE,
+        QuestionType.ORDERING,
+    ):
         return [{"id": key.pk, "text": key.text} for key in keys]
     if kind == QuestionType.MATCHING:
         answers = sorted({key.match for key in keys})  # not in the prompts' order

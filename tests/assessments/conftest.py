@@ -2,10 +2,14 @@
 ``author``, a class of it taught by ``class_teacher`` with ``student_a1`` enrolled, and classes
 in A2 and B1) plus one question in the A1 course's bank."""
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
+import time_machine
 
 from courses.assessments import services
 from courses.assessments.models import Question
@@ -42,3 +46,26 @@ def capital_question(classes: Classes) -> Question:
 def bank(courses: Courses) -> Bank:  # noqa: F811 - the fixture imported above
     classes = make_classes(courses)
     return Bank(classes=classes, question=capital_question(classes))
+
+
+@pytest.fixture
+def eager_celery(settings: Any) -> None:
+    """The grading task runs in the test's process; a real worker is tested apart."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def clock() -> Iterator[Callable[[datetime], None]]:
+    """Move the server's clock: ``clock(moment)``; it stands still there."""
+    travellers: list[Any] = []
+
+    def move(moment: datetime) -> None:
+        if travellers:
+            travellers.pop().stop()
+        traveller = time_machine.travel(moment, tick=False)
+        traveller.start()
+        travellers.append(traveller)
+
+    yield move
+    for traveller in travellers:
+        traveller.stop()

@@ -4,7 +4,7 @@ reason and an unbroken history."""
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -35,10 +35,7 @@ from tests.assessments.conftest import Bank
 DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def eager_celery(settings: Any) -> None:
-    """The grading task runs in the test's process here; a real worker is tested apart."""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+pytestmark = pytest.mark.usefixtures("eager_celery")  # grading runs in this process
 
 
 @pytest.fixture
@@ -92,20 +89,9 @@ def _answer_all(attempt: Attempt, answers: dict[int, dict[str, Any]], revision: 
 
 
 @pytest.fixture
-def at() -> Iterator[Callable[[datetime], None]]:
+def at(clock: Callable[[datetime], None]) -> Callable[[datetime], None]:
     """Move the server's clock: ``at(moment)``."""
-    travellers: list[Any] = []
-
-    def move(moment: datetime) -> None:
-        if travellers:
-            travellers.pop().stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-        travellers.append(traveller)
-
-    yield move
-    for traveller in travellers:
-        traveller.stop()
+    return clock
 
 
 def test_a_submitted_quiz_is_graded_once_after_commit(

@@ -1,13 +1,12 @@
 """Quizzes through the API: a teacher builds and publishes, a pupil takes it, the answers and
 the score stay hidden until the reveal policy allows, a teacher overrides with a reason."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
 from courses.assessments import services
@@ -22,25 +21,7 @@ CANARY = "CANARY-7f3a-answer"
 CANARY_FEEDBACK = "CANARY-7f3a-feedback"
 
 
-@pytest.fixture(autouse=True)
-def eager_celery(settings: Any) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-
-
-@pytest.fixture
-def clock() -> Iterator[Callable[[datetime], None]]:
-    travellers: list[Any] = []
-
-    def move(moment: datetime) -> None:
-        if travellers:
-            travellers.pop().stop()
-        traveller = time_machine.travel(moment, tick=False)
-        traveller.start()
-        travellers.append(traveller)
-
-    yield move
-    for traveller in travellers:
-        traveller.stop()
+pytestmark = pytest.mark.usefixtures("eager_celery")  # grading runs in this process
 
 
 @pytest.fixture

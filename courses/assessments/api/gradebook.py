@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from courses import selectors as course_selectors
 from courses.assessments import policies, services
 from courses.assessments.api import serializers as s
-from courses.assessments.gradebook import gradebook_for_cohort
+from courses.assessments.gradebook import gradebook_for_cohort, gradebook_table
 from courses.assessments.models import GradeCategory
 from courses.models import Cohort
 from lms.accounts.api.requests import request_person
@@ -45,24 +45,7 @@ class GradebookCsvApi(APIView):
     def get(self, request: Request, cohort_id: int) -> HttpResponse:
         """The gradebook as a CSV file (UTF-8 with BOM): one row per pupil."""
         cohort = _taught(request, cohort_id)
-        book = gradebook_for_cohort(cohort=cohort)
-        header = [
-            "username",
-            "name",
-            *(f"{item['title']} ({item['points']})" for item in book.assessments),
-            *(f"{item['name']} %" for item in book.categories),
-            "total %",
-        ]
-        rows = [
-            [
-                row.username,
-                row.name,
-                *(row.grades.get(item["id"]) for item in book.assessments),
-                *(row.categories.get(item["id"]) for item in book.categories),
-                row.total,
-            ]
-            for row in book.rows
-        ]
+        header, rows = gradebook_table(gradebook_for_cohort(cohort=cohort))
         return csv_response(f"gradebook-{cohort.pk}.csv", header, rows)
 
 

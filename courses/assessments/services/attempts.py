@@ -9,7 +9,6 @@ submitted as of that deadline, with the answers saved before it.
 import math
 import random
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -58,8 +57,9 @@ def _paper(assessment: Assessment, seed: int) -> list[dict[str, Any]]:
     order of its keys."""
     chooser = random.Random(seed)  # noqa: S311 - shuffling a quiz, not a secret
     items: list[dict[str, Any]] = []
-    chosen_ids = {slot.question_id for slot in assessment.slots.all() if slot.question_id}
-    for slot in assessment.slots.select_related("question", "random_objective"):
+    slots = list(assessment.slots.select_related("random_objective"))
+    chosen_ids = {slot.question_id for slot in slots if slot.question_id}
+    for slot in slots:
         if slot.question_id:
             items.append({"question": slot.question_id, "points": str(slot.points)})
             continue
@@ -74,7 +74,9 @@ def _paper(assessment: Assessment, seed: int) -> list[dict[str, Any]]:
         items.extend({"question": pk, "points": str(slot.points)} for pk in drawn)
     if assessment.shuffle_questions:
         chooser.shuffle(items)
-    questions = Question.objects.in_bulk([item["question"] for item in items])
+    questions = Question.objects.prefetch_related("keys").in_bulk(
+        [item["question"] for item in items]
+    )
     for item in items:
         question = questions[item["question"]]
         keys = [key.pk for key in question.keys.all()]
@@ -289,10 +291,6 @@ def response_check(question: Question, key_ids: list[int], response: dict[str, A
         order = response.get("order")
         if not isinstance(order, list) or sorted(map(str, order)) != sorted(map(str, ids)):
             raise bad(_("Put every item in order."))
-
-
-def points_of(attempt: Attempt) -> Decimal:
-    return sum((Decimal(item["points"]) for item in attempt.questions), Decimal(0))
 
 
 def attempts_ungraded_requeue(*, older_than: timedelta, limit: int = 500) -> int:

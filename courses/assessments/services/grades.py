@@ -7,6 +7,7 @@ The automatic grading of an attempt (``attempt_autograde``, run by the Celery ta
 idempotent: it grades an attempt once; a re-delivered task finds it graded and changes nothing.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -105,7 +106,9 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     if attempt is None:
         return None
     answers = {answer.question_id: answer for answer in attempt.answers.all()}
-    questions = Question.objects.in_bulk([item["question"] for item in attempt.questions])
+    questions = Question.objects.prefetch_related("keys").in_bulk(
+        [item["question"] for item in attempt.questions]
+    )
     keys_by_question = _keys(questions.values())
     total = Decimal(0)
     waiting_for_a_person = False
@@ -136,9 +139,9 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     return attempt
 
 
-def _keys(questions: object) -> dict[int, list[grading.Key]]:
+def _keys(questions: Iterable[Question]) -> dict[int, list[grading.Key]]:
     result: dict[int, list[grading.Key]] = {}
-    for question in questions:  # type: ignore[attr-defined]
+    for question in questions:
         result[question.pk] = [
             grading.Key(
                 id=key.pk,
