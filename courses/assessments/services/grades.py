@@ -135,7 +135,12 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     if not waiting_for_a_person:
         attempt.state = AttemptState.GRADED
     attempt.save(update_fields=["score", "graded_at", "state"])
-    _grade_from_attempts(attempt)
+    if attempt.state == AttemptState.GRADED:
+        _grade_from_attempts(
+            attempt,
+            source=GradeSource.GRADING,
+            reason=_("Attempt %(number)s graded automatically.") % {"number": attempt.number},
+        )
     return attempt
 
 
@@ -158,25 +163,23 @@ def _keys(questions: Iterable[Question]) -> dict[int, list[grading.Key]]:
     return result
 
 
-def _grade_from_attempts(attempt: Attempt) -> None:
+def _grade_from_attempts(
+    attempt: Attempt, *, source: str, reason: str, by: User | None = None
+) -> None:
+    """Set the student's grade from their fully graded attempts: the best, late penalty
+    applied. An attempt with essays or an assignment waiting for a teacher does not count yet."""
     assessment = attempt.assessment
     grade = _grade_locked(assessment, attempt.student_id)
     if grade.overridden:
         return  # a teacher's override stands until they lift it
     graded = Attempt.objects.filter(
-        assessment=assessment, student_id=attempt.student_id, graded_at__isnull=False
+        assessment=assessment, student_id=attempt.student_id, state=AttemptState.GRADED
     )
     best = max(
         (_with_penalty(assessment, other.score or Decimal(0), other.late_days) for other in graded),
         default=None,
     )
-    _grade_change(
-        grade,
-        points=best,
-        source=GradeSource.GRADING,
-        reason=_("Attempt %(number)s graded automatically.") % {"number": attempt.number},
-        attempt=attempt,
-    )
+    _grade_change(grade, points=best, source=source, by=by, reason=reason, attempt=attempt)
 
 
 @transaction.atomic
