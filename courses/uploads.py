@@ -18,6 +18,17 @@ ALLOWED_TYPES: dict[str, str] = {
     "video/mp4": "video",
     "video/webm": "video",
 }
+# What a pupil may hand in with an assignment: the attachment types above, and documents from a
+# word processor (always downloaded, never shown in the page).
+SUBMISSION_TYPES = frozenset(
+    {
+        *(name for name, kind in ALLOWED_TYPES.items() if kind == "attachment"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.oasis.opendocument.text",
+    }
+)
+SUBMISSION_MAX_BYTES = 20 * 1024 * 1024
+SUBMISSION_MAX_FILES = 5
 INLINE_PREFIXES = ("image/", "audio/", "video/", "application/pdf")
 MAX_BYTES = {"video": 200 * 1024 * 1024, "attachment": 20 * 1024 * 1024}
 SNIFF_BYTES = 8192

@@ -9,6 +9,7 @@ only ever appended to.
 Money-like numbers (points, fractions) are decimals, never floats: a total must add up exactly.
 """
 
+import uuid
 from decimal import Decimal
 from typing import ClassVar
 
@@ -316,6 +317,12 @@ class Attempt(models.Model):
     score = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     graded_at = models.DateTimeField(null=True, blank=True)
     text = models.TextField(_("your answer"), blank=True)  # an assignment's text submission
+    # Marking by hand (essays of a quiz, an assignment against its rubric).
+    feedback = models.TextField(_("feedback"), blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    marked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("assessment", "student", "number")
@@ -356,6 +363,50 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}/{self.question_id}"
+
+
+def _submission_file_path(instance: "SubmissionFile", filename: str) -> str:
+    # The stored name is random: nothing of the pupil's file name reaches the disk.
+    return f"submissions/{instance.attempt_id}/{uuid.uuid4().hex}"
+
+
+class SubmissionFile(models.Model):
+    """A file handed in with an assignment (a photo of a notebook page, a PDF, a document, a
+    recording). Its type is read from its bytes when it is uploaded, never from its name."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to=_submission_file_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class RubricScore(models.Model):
+    """The points a teacher gave an assignment's submission on one criterion of its rubric."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="rubric_scores")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
+    points = models.DecimalField(
+        _("points"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal(0))]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ("criterion__position", "criterion_id")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("attempt", "criterion"), name="rubric_score_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="rubric_score_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}/{self.criterion_id}"
 
 
 class GradeState(models.TextChoices):

@@ -10,13 +10,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from courses.assessments import policies
 from courses.assessments.grading import QuestionType
 from courses.assessments.models import (
     Assessment,
+    AssessmentKind,
     Attempt,
     AttemptState,
     Grade,
@@ -71,15 +73,63 @@ def assessment_visible(*, user: Any, assessment_id: int) -> Assessment | None:
 
 
 def revealed(attempt: Attempt, now: datetime | None = None) -> bool:
-    """May the student see the right answers and their score for this attempt now?"""
+    """May the student see the right answers, their marks and feedback for this attempt now?
+    A quiz follows its reveal policy once graded; a marked assignment once its grade is
+    published."""
+    assessment = attempt.assessment
+    if assessment.kind == AssessmentKind.ASSIGNMENT:
+        return (
+            attempt.state == AttemptState.GRADED
+            and Grade.objects.filter(
+                assessment_id=assessment.pk,
+                student_id=attempt.student_id,
+                state=GradeState.PUBLISHED,
+            ).exists()
+        )
     if attempt.state != AttemptState.GRADED and attempt.graded_at is None:
         return False
-    reveal = attempt.assessment.reveal
-    if reveal == RevealPolicy.AFTER_SUBMIT:
+    if assessment.reveal == RevealPolicy.AFTER_SUBMIT:
         return True
-    if reveal == RevealPolicy.AFTER_DUE:
-        return (now or timezone.now()) >= attempt.assessment.due_at
+    if assessment.reveal == RevealPolicy.AFTER_DUE:
+        return (now or timezone.now()) >= assessment.due_at
     return False
+
+
+def _files(attempt: Attempt) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": item.pk,
+            "name": item.original_name,
+            "content_type": item.content_type,
+            "size": item.size,
+            "download_url": reverse("api:submission-file-download", args=[item.pk]),
+        }
+        for item in attempt.files.all()
+    ]
+
+
+def _rubric(attempt: Attempt, *, with_marks: bool) -> list[dict[str, Any]]:
+    scores = {score.criterion_id: score for score in attempt.rubric_scores.all()}
+    rows = []
+    for criterion in attempt.assessment.rubric.all():
+        row: dict[str, Any] = {
+            "id": criterion.pk,
+            "title": criterion.title,
+            "description": criterion.description,
+            "points_possible": str(criterion.points),
+        }
+        if with_marks:
+            score = scores.get(criterion.pk)
+            row["points"] = str(score.points) if score is not None else None
+            row["comment"] = score.comment if score is not None else ""
+        rows.append(row)
+    return rows
+
+
+def _points_possible(attempt: Attempt) -> str:
+    if attempt.assessment.kind == AssessmentKind.ASSIGNMENT:
+        return str(attempt.assessment.points)
+    return str(sum((Decimal(i["points"]) for i in attempt.questions), Decimal(0)))
 
 
 def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dict[str, Any]:
@@ -109,14 +159,17 @@ def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dic
             entry["result"] = {
                 "points": str(answer.points) if answer and answer.points is not None else None,
                 "feedback": answer.feedback if answer is not None else [],
+                "comment": answer.teacher_comment if answer is not None else "",
                 "general_feedback": question.general_feedback,
                 "right_answers": _right_answers(question.kind, shown_keys),
             }
         items.append(entry)
     assessment = attempt.assessment
+    graded = attempt.state == AttemptState.GRADED
     return {
         "id": attempt.pk,
         "assessment": assessment.pk,
+        "kind": assessment.kind,
         "number": attempt.number,
         "state": attempt.state,
         "started_at": attempt.started_at,
@@ -124,9 +177,13 @@ def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dic
         "submitted_at": attempt.submitted_at,
         "auto_submitted": attempt.auto_submitted,
         "late_days": attempt.late_days,
-        "points_possible": str(sum((Decimal(i["points"]) for i in attempt.questions), Decimal(0))),
-        "score": str(attempt.score) if show and attempt.score is not None else None,
+        "points_possible": _points_possible(attempt),
+        "score": str(attempt.score) if show and graded and attempt.score is not None else None,
         "revealed": show,
+        "feedback": attempt.feedback if show else "",
+        "text": attempt.text,
+        "files": _files(attempt),
+        "rubric": _rubric(attempt, with_marks=show),
         "questions": items,
     }
 
@@ -187,3 +244,139 @@ def grades_for_student(*, cohort: Cohort, student: Any) -> list[dict[str, Any]]:
         }
         for assessment in assessments
     ]
+
+
+# --- marking by hand -------------------------------------------------------------------------
+MARKING_ROW_FIELDS = (
+    "pk",
+    "number",
+    "submitted_at",
+    "late_days",
+    "auto_submitted",
+    "assessment_id",
+    "assessment__title",
+    "assessment__kind",
+    "assessment__cohort_id",
+    "assessment__cohort__name",
+    "student_id",
+    "student__username",
+    "student__first_name",
+    "student__last_name",
+)
+
+
+def _marking_row(row: dict[str, Any]) -> dict[str, Any]:
+    name = f"{row['student__first_name']} {row['student__last_name']}".strip()
+    return {
+        "attempt": row["pk"],
+        "number": row["number"],
+        "submitted_at": row["submitted_at"],
+        "late_days": row["late_days"],
+        "auto_submitted": row["auto_submitted"],
+        "assessment": {
+            "id": row["assessment_id"],
+            "title": row["assessment__title"],
+            "kind": row["assessment__kind"],
+        },
+        "class": {"id": row["assessment__cohort_id"], "name": row["assessment__cohort__name"]},
+        "student": {"id": row["student_id"], "name": name or row["student__username"]},
+    }
+
+
+def marking_queue(*, cohorts: QuerySet[Cohort]) -> list[dict[str, Any]]:
+    """Work waiting for a teacher in these classes, oldest hand-in first: submitted
+    assignments, and quiz attempts whose essays wait once the grading job has done the rest.
+    One query."""
+    rows = (
+        Attempt.objects.filter(assessment__cohort__in=cohorts, state=AttemptState.SUBMITTED)
+        .filter(Q(assessment__kind=AssessmentKind.ASSIGNMENT) | Q(graded_at__isnull=False))
+        .order_by("submitted_at", "pk")
+        .values(*MARKING_ROW_FIELDS)
+    )
+    return [_marking_row(row) for row in rows]
+
+
+def cohorts_taught(*, user: Any) -> QuerySet[Cohort]:
+    if not user.is_authenticated:
+        return Cohort.objects.none()
+    return Cohort.objects.filter(teachers=user)
+
+
+def submissions_for_assessment(*, assessment: Assessment) -> list[dict[str, Any]]:
+    """Every handed-in attempt of an assessment, for its teachers: who, when, marked or not,
+    the score. One query."""
+    rows = (
+        Attempt.objects.filter(assessment=assessment)
+        .exclude(state=AttemptState.IN_PROGRESS)
+        .order_by("student__last_name", "student__first_name", "student_id", "number")
+        .values(*MARKING_ROW_FIELDS, "state", "score", "marked_at")
+    )
+    return [
+        {
+            **_marking_row(row),
+            "state": row["state"],
+            "score": str(row["score"]) if row["score"] is not None else None,
+            "marked_at": row["marked_at"],
+        }
+        for row in rows
+    ]
+
+
+def attempt_for_marking(*, attempt: Attempt) -> dict[str, Any]:
+    """A handed-in attempt as its teacher marks it: the pupil's answers with the right ones,
+    the automatic points, the essays and rubric with the marks given so far."""
+    assessment = attempt.assessment
+    questions = Question.objects.prefetch_related(
+        Prefetch("keys", queryset=QuestionKey.objects.order_by("position", "pk"))
+    ).in_bulk([item["question"] for item in attempt.questions])
+    answers = {answer.question_id: answer for answer in attempt.answers.all()}
+    items = []
+    for item in attempt.questions:
+        question = questions[item["question"]]
+        answer = answers.get(question.pk)
+        keys = list(question.keys.all())
+        shown = {key.pk: key for key in keys}
+        items.append(
+            {
+                "id": question.pk,
+                "kind": question.kind,
+                "title": question.title,
+                "text_html": question.text_html,
+                "points_possible": item["points"],
+                "options": _options(
+                    question.kind, [shown[pk] for pk in item["keys"] if pk in shown]
+                ),
+                "response": answer.response if answer is not None else None,
+                "points": str(answer.points) if answer and answer.points is not None else None,
+                "feedback": answer.feedback if answer is not None else [],
+                "comment": answer.teacher_comment if answer is not None else "",
+                "right_answers": _right_answers(question.kind, keys),
+                "marked_by_hand": question.kind == QuestionType.ESSAY,
+            }
+        )
+    student = attempt.student
+    return {
+        "id": attempt.pk,
+        "assessment": {
+            "id": assessment.pk,
+            "title": assessment.title,
+            "kind": assessment.kind,
+            "points": str(assessment.points),
+            "cohort": assessment.cohort_id,
+        },
+        "student": {"id": student.pk, "name": str(student)},
+        "number": attempt.number,
+        "state": attempt.state,
+        "submitted_at": attempt.submitted_at,
+        "late_days": attempt.late_days,
+        "auto_submitted": attempt.auto_submitted,
+        "graded_at": attempt.graded_at,
+        "score": str(attempt.score) if attempt.score is not None else None,
+        "points_possible": _points_possible(attempt),
+        "feedback": attempt.feedback,
+        "marked_at": attempt.marked_at,
+        "text": attempt.text,
+        "files": _files(attempt),
+        "rubric": _rubric(attempt, with_marks=True),
+        "questions": items,
+    }

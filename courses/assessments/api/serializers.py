@@ -303,3 +303,32 @@ class MyGradeOutput(serializers.Serializer[Any]):
     points_possible = serializers.DecimalField(max_digits=7, decimal_places=2)
     points = serializers.DecimalField(max_digits=7, decimal_places=2, allow_null=True)
     published = serializers.BooleanField()
+
+
+class SubmissionInput(serializers.Serializer[Any]):
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    files = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=False), required=False, default=list
+    )
+
+
+class RubricMarkInput(serializers.Serializer[Any]):
+    criterion = serializers.IntegerField()
+    points = serializers.DecimalField(max_digits=7, decimal_places=2)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EssayMarkInput(serializers.Serializer[Any]):
+    question = serializers.IntegerField()
+    points = serializers.DecimalField(max_digits=7, decimal_places=2)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MarkInput(serializers.Serializer[Any]):
+    rubric = RubricMarkInput(many=True, required=False, default=list)
+    answers = EssayMarkInput(many=True, required=False, default=list)
+    feedback = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonInput(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=2000)

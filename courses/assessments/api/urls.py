@@ -1,6 +1,6 @@
 from django.urls import path
 
-from courses.assessments.api import gradebook, taking, views
+from courses.assessments.api import gradebook, marking, taking, views
 
 urlpatterns = [
     path(
@@ -84,4 +84,33 @@ urlpatterns += [
         name="grades-publish",
     ),
     path("classes/<int:cohort_id>/my-grades/", taking.MyGradesApi.as_view(), name="my-grades"),
+]
+
+urlpatterns += [
+    path(
+        "assessments/<int:assessment_id>/submissions/",
+        marking.SubmissionsApi.as_view(),
+        name="assessment-submissions",
+    ),
+    path("marking/", marking.MarkingQueueApi.as_view(), name="marking-queue"),
+    path(
+        "classes/<int:cohort_id>/marking/",
+        marking.CohortMarkingQueueApi.as_view(),
+        name="class-marking-queue",
+    ),
+    path(
+        "attempts/<int:attempt_id>/marking/",
+        marking.AttemptMarkingApi.as_view(),
+        name="attempt-marking",
+    ),
+    path(
+        "assessments/<int:assessment_id>/grades/<int:student_id>/lift-override/",
+        marking.GradeOverrideLiftApi.as_view(),
+        name="grade-override-lift",
+    ),
+    path(
+        "submission-files/<int:file_id>/download/",
+        marking.SubmissionFileDownloadApi.as_view(),
+        name="submission-file-download",
+    ),
 ]

@@ -1,6 +1,7 @@
 """Writes of assessments, split by use case: the question bank (``bank``), quizzes and
-assignments of a class (``authoring``), a student's attempts (``attempts``) and grades with
-their history (``grades``). Callers use this package's names."""
+assignments of a class (``authoring``), a student's attempts (``attempts``), grades with
+their history (``grades``) and work marked by hand (``marking``).
+Callers use this package's names."""
 
 from courses.assessments.services.attempts import answer_save, attempt_start, attempt_submit
 from courses.assessments.services.authoring import (
@@ -23,6 +24,11 @@ from courses.assessments.services.grades import (
     grade_override,
     grades_publish,
 )
+from courses.assessments.services.marking import (
+    attempt_mark,
+    grade_override_lift,
+    submission_hand_in,
+)
 
 __all__ = [
     "KEY_FIELDS",
@@ -32,14 +38,17 @@ __all__ = [
     "assessment_create",
     "assessment_publish",
     "attempt_autograde",
+    "attempt_mark",
     "attempt_start",
     "attempt_submit",
     "grade_category_create",
     "grade_override",
+    "grade_override_lift",
     "grades_publish",
     "keys_check",
     "question_create",
     "question_delete",
     "question_update",
     "questions_import_gift",
+    "submission_hand_in",
 ]

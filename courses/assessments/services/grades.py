@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from courses.assessments import grading, policies
 from courses.assessments.models import (
     Assessment,
+    AssessmentKind,
     Attempt,
     AttemptState,
     Grade,
@@ -163,23 +164,37 @@ def _keys(questions: Iterable[Question]) -> dict[int, list[grading.Key]]:
     return result
 
 
+def points_from_attempts(assessment: Assessment, student_id: int) -> Decimal | None:
+    """What a pupil's fully graded attempts give, late penalty applied: the best attempt of a
+    quiz, the latest marked submission of an assignment; None when none is graded. An attempt
+    with essays or an assignment waiting for a teacher does not count yet."""
+    graded = Attempt.objects.filter(
+        assessment=assessment, student_id=student_id, state=AttemptState.GRADED
+    ).order_by("number")
+    scores = [
+        _with_penalty(assessment, attempt.score or Decimal(0), attempt.late_days)
+        for attempt in graded
+    ]
+    if not scores:
+        return None
+    return scores[-1] if assessment.kind == AssessmentKind.ASSIGNMENT else max(scores)
+
+
 def _grade_from_attempts(
     attempt: Attempt, *, source: str, reason: str, by: User | None = None
 ) -> None:
-    """Set the student's grade from their fully graded attempts: the best, late penalty
-    applied. An attempt with essays or an assignment waiting for a teacher does not count yet."""
-    assessment = attempt.assessment
-    grade = _grade_locked(assessment, attempt.student_id)
+    """Set the student's grade from their graded attempts, unless a teacher overrode it."""
+    grade = _grade_locked(attempt.assessment, attempt.student_id)
     if grade.overridden:
         return  # a teacher's override stands until they lift it
-    graded = Attempt.objects.filter(
-        assessment=assessment, student_id=attempt.student_id, state=AttemptState.GRADED
+    _grade_change(
+        grade,
+        points=points_from_attempts(attempt.assessment, attempt.student_id),
+        source=source,
+        by=by,
+        reason=reason,
+        attempt=attempt,
     )
-    best = max(
-        (_with_penalty(assessment, other.score or Decimal(0), other.late_days) for other in graded),
-        default=None,
-    )
-    _grade_change(grade, points=best, source=source, by=by, reason=reason, attempt=attempt)
 
 
 @transaction.atomic
