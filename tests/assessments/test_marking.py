@@ -552,7 +552,7 @@ def test_the_marking_queue_is_one_query_at_any_size(
     clock(DUE - timedelta(days=1))
     assignment = _assignment(bank)
     cohort = bank.classes.cohorts["a1"]
-    for number in range(size):
+    for _ in range(size):
         pupil = make_person(Role.STUDENT, school=cohort.term.school)
         EnrolmentFactory(cohort=cohort, student=pupil)
         services.submission_hand_in(assessment=assignment, student=pupil, text="Mine")

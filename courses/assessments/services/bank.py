@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -160,10 +161,21 @@ def question_update(*, question: Question, by: User, data: dict[str, Any]) -> Qu
 
 
 @transaction.atomic
+@transaction.atomic
 def question_delete(*, question: Question, by: User) -> None:
+    """Delete a question of the bank; one that a quiz uses or a pupil has answered is kept,
+    since graded work refers to it (the refusal says so)."""
     if not policies.can_manage_bank(by, question.course):
         raise PermissionDenied
-    question.delete()
+    try:
+        with transaction.atomic():
+            question.delete()
+    except ProtectedError:
+        raise ApplicationError(
+            "in_use",
+            _("This question is used in a quiz or was answered by pupils: it cannot be deleted."),
+            status_code=409,
+        ) from None
 
 
 # --- GIFT --------------------------------------------------------------------------------------
