@@ -1,6 +1,7 @@
 """The throwaway database every benchmark runs on: a fresh SQLite file, or, when DATABASE_URL
 names a PostgreSQL server, a database ``mektep_bench_<random>`` created there and dropped
-afterwards. Django is pointed at it with the development settings and no Redis."""
+afterwards. Django is pointed at it with the development settings and no Redis, unless a
+benchmark that runs real Celery workers passes the Redis it uses."""
 
 import os
 import secrets
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 
 @contextmanager
-def throwaway_database() -> Iterator[None]:
+def throwaway_database(*, redis_url: str | None = None) -> Iterator[None]:
     url = os.environ.get("DATABASE_URL", "")
     admin_url = name = None
     if url.startswith("postgres"):
@@ -25,7 +26,10 @@ def throwaway_database() -> Iterator[None]:
     else:
         url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="lms.settings", LMS_ENV="dev")
-    os.environ.pop("REDIS_URL", None)
+    if redis_url:
+        os.environ["REDIS_URL"] = redis_url
+    else:
+        os.environ.pop("REDIS_URL", None)
     try:
         yield
     finally:

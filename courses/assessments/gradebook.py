@@ -1,7 +1,9 @@
 """The gradebook of a class: a row per pupil, a column per assessment, weighted totals.
 
 Four queries whatever the size of the class: the assessments, the categories, the enrolled
-pupils, the grades. Totals are computed here, in decimals.
+pupils, the grades. Grades are read as whole cents and added up as integers; percentages are
+computed in decimals. The rows hold the numbers as the API and the CSV file show them ("7.50"),
+so that the API shapes its answer without a serializer (docs/decisions/0008).
 
 How totals count (written down because teachers will ask):
 - only assessments a pupil has a grade for count towards their totals (work not yet graded
@@ -13,31 +15,62 @@ How totals count (written down because teachers will ask):
 - without categories, the total is all points earned over all points possible.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, IntegerField
+from django.db.models.functions import Cast, Round
 
 from courses.assessments.models import Assessment, Grade, GradeCategory
 from courses.models import Cohort, Enrolment
 
 HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
 UNCATEGORISED = 0  # the key of assessments without a category
 
 
-def _percent(earned: Decimal, possible: Decimal) -> Decimal | None:
+def _percent(earned: int, possible: int) -> Decimal | None:
+    """Points over points as a percentage with two decimals. Both are in cents, so the
+    quotient is exactly the one of the decimals."""
     if possible <= 0:
         return None
-    return (earned / possible * HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (Decimal(earned) / Decimal(possible) * HUNDRED).quantize(CENT, ROUND_HALF_UP)
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)  # two decimals: "62.50"
+
+
+def _points(cents: int) -> str:
+    """Cents as the API writes points, "7.50" ("-1.00" for a penalty below zero)."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
+class _Cents(Cast):
+    """A decimal column in whole cents, an integer made by the database."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(Round(F(column) * 100), output_field=IntegerField())
+
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Any]:
+        return []  # both databases answer an integer already: no conversion per row
 
 
 @dataclass
 class GradebookRow:
+    """A pupil's line. Grades follow the gradebook's assessments, category percentages its
+    categories; numbers are the text the API and the CSV file show ("7.50"), None where there
+    is nothing yet."""
+
     student: int
     username: str
     name: str
-    grades: dict[int, Decimal | None] = field(default_factory=dict)
-    categories: dict[int, Decimal | None] = field(default_factory=dict)
-    total: Decimal | None = None
+    grades: list[str | None]
+    categories: list[str | None]
+    total: str | None
 
 
 @dataclass
@@ -48,6 +81,8 @@ class Gradebook:
 
 
 def gradebook_for_cohort(*, cohort: Cohort) -> Gradebook:
+    """Points are read as whole cents: adding them up is integer arithmetic, and 1,200 cells
+    are not turned into decimals and back into text (that was most of this function's time)."""
     assessments = list(
         Assessment.objects.filter(cohort=cohort)
         .order_by("due_at", "pk")
@@ -58,62 +93,89 @@ def gradebook_for_cohort(*, cohort: Cohort) -> Gradebook:
         .order_by("name", "pk")
         .values("id", "name", "weight")
     )
-    pupils = list(
-        Enrolment.objects.filter(cohort=cohort)
-        .order_by("student__last_name", "student__first_name", "student_id")
-        .values("student_id", "student__username", "student__first_name", "student__last_name")
+    pupils = Enrolment.objects.filter(cohort=cohort).order_by(
+        "student__last_name", "student__first_name", "student_id"
     )
-    grades: dict[tuple[int, int], Decimal | None] = {
-        (student, assessment): points
-        for student, assessment, points in Grade.objects.filter(
-            assessment__cohort=cohort
-        ).values_list("student_id", "assessment_id", "points")
-    }
-    weights = {category["id"]: Decimal(category["weight"]) for category in categories}
+    grid = Grade.objects.filter(assessment__cohort=cohort).values_list(
+        "student_id",
+        "assessment_id",
+        _Cents("points"),
+    )
+    # Per-category sums are kept in one flat list per pupil: [earned, possible] per category,
+    # in the order of ``keys`` (the categories, then the uncategorised assessments).
+    keys = [category["id"] for category in categories]
+    weights = [Decimal(category["weight"]) for category in categories]
     if categories:
-        remaining = HUNDRED - sum(weights.values(), Decimal(0))
+        remaining = HUNDRED - sum(weights, Decimal(0))
         if remaining > 0 and any(a["category_id"] is None for a in assessments):
-            weights[UNCATEGORISED] = remaining
-    rows = []
-    for pupil in pupils:
-        student = pupil["student_id"]
-        row = GradebookRow(
-            student=student,
-            username=pupil["student__username"],
-            name=f"{pupil['student__last_name']} {pupil['student__first_name']}".strip(),
+            keys.append(UNCATEGORISED)
+            weights.append(remaining)
+    else:
+        keys.append(UNCATEGORISED)
+    slot = {key: 2 * index for index, key in enumerate(keys)}
+    columns = {
+        a["id"]: (
+            index,
+            slot.get(a["category_id"] or UNCATEGORISED, -1),
+            int(a["points"] * 100),
         )
-        earned: dict[int, Decimal] = {}
-        possible: dict[int, Decimal] = {}
-        for assessment in assessments:
-            points = grades.get((student, assessment["id"]))
-            row.grades[assessment["id"]] = points
-            if points is None:
-                continue
-            key = assessment["category_id"] or UNCATEGORISED
-            earned[key] = earned.get(key, Decimal(0)) + points
-            possible[key] = possible.get(key, Decimal(0)) + assessment["points"]
-        shares = {key: _percent(earned[key], possible[key]) for key in earned}
-        row.categories = {category["id"]: shares.get(category["id"]) for category in categories}
-        if categories:
-            counted = {
-                key: share
-                for key, share in shares.items()
-                if share is not None and weights.get(key, Decimal(0)) > 0
-            }
-            weight = sum((weights[key] for key in counted), Decimal(0))
-            if weight > 0:
-                total = sum((weights[key] * share for key, share in counted.items()), Decimal(0))
-                row.total = (total / weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        else:
-            row.total = _percent(
-                sum(earned.values(), Decimal(0)), sum(possible.values(), Decimal(0))
-            )
-        rows.append(row)
+        for index, a in enumerate(assessments)
+    }
+    width, empty = len(assessments), [0] * (2 * len(keys))
+    lines: dict[int, tuple[list[str | None], list[int]]] = {}
+    rows = []
+    for student, username, first_name, last_name in pupils.values_list(
+        "student_id", "student__username", "student__first_name", "student__last_name"
+    ):
+        grades: list[str | None] = [None] * width
+        lines[student] = line = (grades, empty.copy())
+        rows.append((student, username, f"{last_name} {first_name}".strip(), line))
+    texts: dict[int, str] = {}  # a class's grades repeat: each is written out once
+    for student, assessment, cents in grid:
+        if cents is None or student not in lines:
+            continue  # not graded yet, or no longer in the class
+        grades, sums = lines[student]
+        index, at, possible = columns[assessment]
+        text = texts.get(cents)
+        if text is None:
+            text = texts[cents] = _points(cents)
+        grades[index] = text
+        if at >= 0:  # in a category that counts
+            sums[at] += cents
+            sums[at + 1] += possible
     return Gradebook(
         assessments=[dict(item) for item in assessments],
         categories=[dict(item) for item in categories],
-        rows=rows,
+        rows=[
+            GradebookRow(
+                student=student,
+                username=username,
+                name=name,
+                grades=grades,
+                **_totals(sums, weights, len(categories)),
+            )
+            for student, username, name, (grades, sums) in rows
+        ],
     )
+
+
+def _totals(sums: list[int], weights: list[Decimal], categories: int) -> dict[str, Any]:
+    """A pupil's category percentages and total from their sums (see the top of the module).
+    Nothing graded in a category leaves its possible points at 0: no percentage."""
+    if not categories:
+        return {"categories": [], "total": _text(_percent(sums[0], sums[1]))}
+    shares = [_percent(sums[at], sums[at + 1]) for at in range(0, len(sums), 2)]
+    counted = [
+        (weight, share)
+        for weight, share in zip(weights, shares, strict=True)
+        if share is not None and weight > 0
+    ]
+    weight = sum((weight for weight, _ in counted), Decimal(0))
+    total = None
+    if weight > 0:
+        total = sum((weight * share for weight, share in counted), Decimal(0)) / weight
+        total = total.quantize(CENT, ROUND_HALF_UP)
+    return {"categories": [_text(share) for share in shares[:categories]], "total": _text(total)}
 
 
 def gradebook_table(book: Gradebook) -> tuple[list[str], list[list[Any]]]:
@@ -125,14 +187,5 @@ def gradebook_table(book: Gradebook) -> tuple[list[str], list[list[Any]]]:
         *(f"{item['name']} %" for item in book.categories),
         "total %",
     ]
-    rows = [
-        [
-            row.username,
-            row.name,
-            *(row.grades.get(item["id"]) for item in book.assessments),
-            *(row.categories.get(item["id"]) for item in book.categories),
-            row.total,
-        ]
-        for row in book.rows
-    ]
+    rows = [[row.username, row.name, *row.grades, *row.categories, row.total] for row in book.rows]
     return header, rows

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from courses.assessments import grading, policies
 from courses.assessments.models import (
+    Answer,
     Assessment,
     AssessmentKind,
     Attempt,
@@ -97,7 +98,10 @@ def _with_penalty(assessment: Assessment, points: Decimal, days: int) -> Decimal
 def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     """Grade the automatically graded questions of a submitted attempt and update the
     student's grade (their best attempt, late penalty applied). An attempt that is gone, not
-    submitted or already graded is left as it is. Essays wait for a teacher."""
+    submitted or already graded is left as it is. Essays wait for a teacher.
+
+    A class hands in at once, and every query is a round trip: the answers are read in one
+    query and written back in one per distinct outcome, not one per question."""
     attempt = (
         Attempt.objects.select_for_update()
         .select_related("assessment")
@@ -106,31 +110,35 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     )
     if attempt is None:
         return None
-    answers = {answer.question_id: answer for answer in attempt.answers.all()}
-    questions = Question.objects.prefetch_related("keys").in_bulk(
-        [item["question"] for item in attempt.questions]
-    )
-    keys_by_question = _keys(questions.values())
+    answers = {
+        question_id: (pk, response)
+        for question_id, pk, response in Answer.objects.filter(attempt=attempt).values_list(
+            "question_id", "pk", "response"
+        )
+    }
+    kinds, keys_by_question = _keys([item["question"] for item in attempt.questions])
     total = Decimal(0)
     waiting_for_a_person = False
+    # Answers with the same outcome (most are simply right or wrong) are written by one UPDATE:
+    # a few queries for a quiz rather than one per question.
+    outcomes: dict[tuple[Decimal, Decimal, tuple[str, ...]], list[int]] = {}
     for item in attempt.questions:
-        question = questions[item["question"]]
-        worth = Decimal(item["points"])
-        answer = answers.get(question.pk)
-        response = answer.response if answer is not None else {}
-        outcome = grading.score(question.kind, keys_by_question[question.pk], response)
+        question_id = item["question"]
+        answer = answers.get(question_id)
+        response = answer[1] if answer is not None else {}
+        outcome = grading.score(kinds[question_id], keys_by_question[question_id], response)
         if outcome is None:
             waiting_for_a_person = answer is not None
             continue
-        earned = grading.points_for(outcome.fraction, worth)
+        earned = grading.points_for(outcome.fraction, Decimal(item["points"]))
         total += earned
         if answer is not None:
-            answer.fraction, answer.points, answer.feedback = (
-                outcome.fraction,
-                earned,
-                outcome.feedback,
-            )
-            answer.save(update_fields=["fraction", "points", "feedback"])
+            key = (outcome.fraction, earned, tuple(outcome.feedback))
+            outcomes.setdefault(key, []).append(answer[0])
+    for (fraction, points, feedback), answer_ids in outcomes.items():
+        Answer.objects.filter(pk__in=answer_ids).update(
+            fraction=fraction, points=points, feedback=list(feedback)
+        )
     attempt.score = total
     attempt.graded_at = timezone.now()
     if not waiting_for_a_person:
@@ -145,23 +153,44 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     return attempt
 
 
-def _keys(questions: Iterable[Question]) -> dict[int, list[grading.Key]]:
-    result: dict[int, list[grading.Key]] = {}
-    for question in questions:
-        result[question.pk] = [
+def _keys(question_ids: Iterable[int]) -> tuple[dict[int, str], dict[int, list[grading.Key]]]:
+    """The questions' kinds and answer keys (in their order), in one query."""
+    kinds: dict[int, str] = {}
+    keys: dict[int, list[grading.Key]] = {}
+    rows = (
+        Question.objects.filter(pk__in=list(question_ids))
+        .order_by("keys__position", "keys__pk")
+        .values_list(
+            "pk",
+            "kind",
+            "keys__pk",
+            "keys__text",
+            "keys__fraction",
+            "keys__feedback",
+            "keys__match",
+            "keys__value",
+            "keys__tolerance",
+            "keys__position",
+        )
+    )
+    for question_id, kind, pk, text, fraction, feedback, match, value, tolerance, position in rows:
+        kinds[question_id] = kind
+        question_keys = keys.setdefault(question_id, [])
+        if pk is None:
+            continue  # an essay: no keys
+        question_keys.append(
             grading.Key(
-                id=key.pk,
-                text=key.text,
-                fraction=key.fraction,
-                feedback=key.feedback,
-                match=key.match,
-                value=key.value,
-                tolerance=key.tolerance,
-                position=key.position,
+                id=pk,
+                text=text,
+                fraction=fraction,
+                feedback=feedback,
+                match=match,
+                value=value,
+                tolerance=tolerance,
+                position=position,
             )
-            for key in question.keys.all()
-        ]
-    return result
+        )
+    return kinds, keys
 
 
 def points_from_attempts(assessment: Assessment, student_id: int) -> Decimal | None:
