@@ -1,6 +1,15 @@
 from django.urls import path
 
-from frontend import class_pages, course_pages, views
+from frontend import (
+    assessment_pages,
+    bank_pages,
+    class_pages,
+    course_pages,
+    gradebook_pages,
+    marking_pages,
+    quiz_pages,
+    views,
+)
 
 app_name = "frontend"
 
@@ -43,4 +52,89 @@ urlpatterns = [
     path("classes/<int:class_id>/", class_pages.class_detail, name="class-detail"),
     path("classes/<int:class_id>/enrol/", class_pages.class_enrol, name="class-enrol"),
     path("classes/<int:class_id>/import/", class_pages.class_import, name="class-import"),
+]
+
+# Question banks, quizzes and assignments, taking a quiz, gradebooks and a pupil's grades.
+urlpatterns += [
+    path("courses/<int:course_id>/questions/", bank_pages.question_list, name="question-list"),
+    path(
+        "courses/<int:course_id>/questions/new/",
+        bank_pages.question_create,
+        name="question-create",
+    ),
+    path(
+        "courses/<int:course_id>/questions/import/",
+        bank_pages.question_import,
+        name="question-import",
+    ),
+    path("questions/<int:question_id>/edit/", bank_pages.question_edit, name="question-edit"),
+    path("questions/<int:question_id>/delete/", bank_pages.question_delete, name="question-delete"),
+    path(
+        "classes/<int:class_id>/assessments/",
+        assessment_pages.assessment_list,
+        name="assessment-list",
+    ),
+    path(
+        "classes/<int:class_id>/assessments/new-quiz/",
+        assessment_pages.quiz_create,
+        name="quiz-create",
+    ),
+    path(
+        "classes/<int:class_id>/assessments/new-assignment/",
+        assessment_pages.assignment_create,
+        name="assignment-create",
+    ),
+    path(
+        "assessments/<int:assessment_id>/",
+        assessment_pages.assessment_detail,
+        name="assessment-detail",
+    ),
+    path(
+        "assessments/<int:assessment_id>/publish/",
+        assessment_pages.assessment_publish,
+        name="assessment-publish",
+    ),
+    path("assessments/<int:assessment_id>/start/", quiz_pages.attempt_start, name="attempt-start"),
+    path("attempts/<int:attempt_id>/", quiz_pages.attempt_detail, name="attempt-detail"),
+    path("attempts/<int:attempt_id>/answers/", quiz_pages.attempt_save, name="attempt-save"),
+    path(
+        "attempts/<int:attempt_id>/answers/<int:question_id>/",
+        quiz_pages.answer_save,
+        name="answer-save",
+    ),
+    path("attempts/<int:attempt_id>/submit/", quiz_pages.attempt_submit, name="attempt-submit"),
+    path("classes/<int:class_id>/gradebook/", gradebook_pages.gradebook, name="gradebook"),
+    path(
+        "classes/<int:class_id>/grade-categories/",
+        gradebook_pages.grade_category_create,
+        name="grade-category-create",
+    ),
+    path(
+        "assessments/<int:assessment_id>/grades/<int:student_id>/",
+        gradebook_pages.grade_detail,
+        name="grade-detail",
+    ),
+    path(
+        "assessments/<int:assessment_id>/grades/publish/",
+        gradebook_pages.grades_publish,
+        name="grades-publish",
+    ),
+    path("classes/<int:class_id>/my-grades/", gradebook_pages.my_grades, name="my-grades"),
+]
+
+# Work marked by hand: handing in an assignment, the marking queue, marking a submission.
+urlpatterns += [
+    path("assessments/<int:assessment_id>/hand-in/", marking_pages.hand_in, name="hand-in"),
+    path(
+        "assessments/<int:assessment_id>/submissions/",
+        marking_pages.submissions,
+        name="assessment-submissions",
+    ),
+    path("marking/", marking_pages.marking_queue, name="marking-queue"),
+    path(
+        "classes/<int:class_id>/marking/",
+        marking_pages.class_marking_queue,
+        name="class-marking-queue",
+    ),
+    path("attempts/<int:attempt_id>/mark/", marking_pages.attempt_mark, name="attempt-mark"),
 ]

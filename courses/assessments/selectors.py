@@ -72,6 +72,21 @@ def assessment_visible(*, user: Any, assessment_id: int) -> Assessment | None:
     return None
 
 
+def attempt_own(*, user: Any, attempt_id: int) -> Attempt | None:
+    """A pupil's own attempt, while they may still take the assessment: not once it is
+    withdrawn (unpublished) or they have left the class. Anyone else's is None."""
+    if not user.is_authenticated:
+        return None
+    attempt = (
+        Attempt.objects.select_related("assessment__cohort")
+        .filter(pk=attempt_id, student_id=user.pk)
+        .first()
+    )
+    if attempt is None or not policies.can_take(user, attempt.assessment):
+        return None
+    return attempt
+
+
 def revealed(attempt: Attempt, now: datetime | None = None) -> bool:
     """May the student see the right answers, their marks and feedback for this attempt now?
     A quiz follows its reveal policy once graded; a marked assignment once its grade is
@@ -166,6 +181,7 @@ def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dic
         items.append(entry)
     assessment = attempt.assessment
     graded = attempt.state == AttemptState.GRADED
+    assignment = assessment.kind == AssessmentKind.ASSIGNMENT
     return {
         "id": attempt.pk,
         "assessment": assessment.pk,
@@ -182,8 +198,8 @@ def attempt_for_student(*, attempt: Attempt, now: datetime | None = None) -> dic
         "revealed": show,
         "feedback": attempt.feedback if show else "",
         "text": attempt.text,
-        "files": _files(attempt),
-        "rubric": _rubric(attempt, with_marks=show),
+        "files": _files(attempt) if assignment else [],
+        "rubric": _rubric(attempt, with_marks=show) if assignment else [],
         "questions": items,
     }
 

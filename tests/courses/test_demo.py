@@ -5,16 +5,35 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from courses.demo import DEMO_CLASS_NAME, DEMO_CLASS_STUDENTS, DEMO_COURSES
+from courses.assessments.models import (
+    Assessment,
+    AssessmentQuestion,
+    GradeCategory,
+    Objective,
+    Question,
+    QuestionKey,
+    RubricCriterion,
+)
+from courses.demo import (
+    DEMO_ASSIGNMENT_TITLE,
+    DEMO_CLASS_NAME,
+    DEMO_CLASS_STUDENTS,
+    DEMO_COURSES,
+    DEMO_QUESTIONS,
+    DEMO_QUIZ_QUESTIONS,
+    DEMO_QUIZ_TITLE,
+)
 from courses.models import Cohort, Course, Enrolment, Lesson, Module, Term
 from lms.accounts.models import User
 
+MODELS = (
+    Course, Module, Lesson, Term, Cohort, Enrolment, Question, QuestionKey, Objective,
+    GradeCategory, Assessment, AssessmentQuestion, RubricCriterion,
+)  # fmt: skip
+
 
 def _rows() -> dict[str, int]:
-    return {
-        model.__name__: model.objects.count()
-        for model in (Course, Module, Lesson, Term, Cohort, Enrolment)
-    }
+    return {model.__name__: model.objects.count() for model in MODELS}
 
 
 def _titles(username: str, url: str) -> set[str]:
@@ -38,6 +57,41 @@ def test_the_demo_loads_twice_to_the_same_rows() -> None:
     # and the stored outline counts are right (written by the services)
     maths = Course.objects.get(title=DEMO_COURSES[0].title)
     assert (maths.modules_published, maths.lessons_total, maths.lessons_published) == (2, 4, 3)
+    assert first["Question"] == len(DEMO_QUESTIONS)
+    assert first["Assessment"] == 2
+
+
+@pytest.mark.django_db
+def test_the_demo_class_has_a_bank_a_quiz_and_an_assignment() -> None:
+    call_command("demo_load", verbosity=0)
+    maths = Course.objects.get(title=DEMO_COURSES[0].title)
+    # a bank of every type, tagged with objectives
+    kinds = set(Question.objects.filter(course=maths).values_list("kind", flat=True))
+    assert kinds == {
+        "single", "multiple", "true_false", "numeric", "short_text", "matching", "ordering",
+        "essay",
+    }  # fmt: skip
+    assert set(Objective.objects.filter(course=maths).values_list("code", flat=True)) == {
+        "fractions",
+        "percent",
+    }
+    # a published quiz that shows the answers after submitting, taken through the API
+    cohort = Cohort.objects.get(name=DEMO_CLASS_NAME)
+    quiz = Assessment.objects.get(cohort=cohort, title=DEMO_QUIZ_TITLE)
+    assert (quiz.kind, quiz.is_published, quiz.reveal) == ("quiz", True, "after_submit")
+    assert quiz.slots.count() == len(DEMO_QUIZ_QUESTIONS)
+    pupil = APIClient()
+    pupil.force_authenticate(User.objects.get(username=DEMO_CLASS_STUDENTS[0]))
+    listed = pupil.get(f"/api/v1/classes/{cohort.pk}/assessments/").json()
+    assert {item["title"] for item in listed} == {DEMO_QUIZ_TITLE, DEMO_ASSIGNMENT_TITLE}
+    started = pupil.post(f"/api/v1/assessments/{quiz.pk}/attempts/")
+    assert started.status_code == 201, started.content
+    assert len(started.json()["questions"]) == len(DEMO_QUIZ_QUESTIONS)
+    # and a published assignment graded on a rubric
+    assignment = Assessment.objects.get(cohort=cohort, title=DEMO_ASSIGNMENT_TITLE)
+    assert (assignment.kind, assignment.is_published) == ("assignment", True)
+    assert assignment.rubric.count() == 2
+    assert assignment.points == sum(c.points for c in assignment.rubric.all())
 
 
 @pytest.mark.django_db

@@ -36,12 +36,9 @@ def _managed(request: Request, assessment_id: int) -> Assessment:
 
 
 def _own_attempt(request: Request, attempt_id: int) -> Attempt:
-    """A pupil's own attempt; anyone else's is not found."""
-    attempt = (
-        Attempt.objects.select_related("assessment__cohort")
-        .filter(pk=attempt_id, student_id=request.user.pk)
-        .first()
-    )
+    """A pupil's own attempt, while they may take the assessment; anything else is not
+    found."""
+    attempt = selectors.attempt_own(user=request.user, attempt_id=attempt_id)
     if attempt is None:
         raise Http404
     return attempt

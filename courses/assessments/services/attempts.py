@@ -33,6 +33,19 @@ from lms.errors import ApplicationError
 SHUFFLED_KINDS = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.ORDERING)
 
 
+# What a response to each type of question holds (``response_check`` makes sure it does).
+RESPONSE_FIELDS: dict[str, tuple[str, ...]] = {
+    QuestionType.SINGLE: ("option",),
+    QuestionType.TRUE_FALSE: ("option",),
+    QuestionType.MULTIPLE: ("options",),
+    QuestionType.NUMERIC: ("value",),
+    QuestionType.SHORT_TEXT: ("text",),
+    QuestionType.ESSAY: ("text",),
+    QuestionType.MATCHING: ("pairs",),
+    QuestionType.ORDERING: ("order",),
+}
+
+
 def _refuse(code: str, message: str, status_code: int = 409) -> ApplicationError:
     return ApplicationError(code, message, status_code=status_code)
 
@@ -168,7 +181,7 @@ def _submit(attempt: Attempt, now: datetime, *, auto: bool) -> Attempt:
 def attempt_submit(*, attempt: Attempt, student: User) -> Attempt:
     """Hand the attempt in. Submitting twice changes nothing."""
     attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
-    if attempt.student_id != student.pk:
+    if attempt.student_id != student.pk or not policies.can_take(student, attempt.assessment):
         raise PermissionDenied
     if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
@@ -221,7 +234,7 @@ def _answer_save(
     *, attempt: Attempt, student: User, question_id: int, response: dict[str, Any], revision: int
 ) -> Answer | None:
     attempt = Attempt.objects.select_for_update().select_related("assessment").get(pk=attempt.pk)
-    if attempt.student_id != student.pk:
+    if attempt.student_id != student.pk or not policies.can_take(student, attempt.assessment):
         raise PermissionDenied
     if attempt.state != AttemptState.IN_PROGRESS:
         raise _refuse("submitted", _("This attempt has been handed in."))
@@ -238,6 +251,8 @@ def _answer_save(
         )
     question = Question.objects.get(pk=question_id)
     response_check(question, paper[question_id]["keys"], response)
+    # Only what answers the question is kept: anything else a client sends is dropped.
+    response = {name: response[name] for name in RESPONSE_FIELDS[question.kind]}
     answer = Answer.objects.select_for_update().filter(attempt=attempt, question=question).first()
     if answer is None:
         return Answer.objects.create(

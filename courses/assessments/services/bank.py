@@ -6,6 +6,7 @@ sense for its type, the same rules whether it is typed in or imported) and write
 transaction.
 """
 
+import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from courses.assessments import gift, policies
 from courses.assessments.grading import QuestionType
-from courses.assessments.models import Objective, Question, QuestionKey
+from courses.assessments.models import Attempt, Objective, Question, QuestionKey
 from courses.content import markdown_to_safe_html
 from courses.models import Course
 from lms.accounts.models import User
@@ -100,6 +101,10 @@ def _keys_write(question: Question, keys: list[dict[str, Any]]) -> None:
                 "invalid", _("Some fields are not valid."), fields={"keys": messages}
             ) from error
         rows.append(key)
+    # Pupils see option ids. Written in the author's order, ids would tell the right order of
+    # an ordering question, and often the right choice (typed first): written in a random
+    # order, they tell nothing. ``position`` keeps the author's order.
+    random.SystemRandom().shuffle(rows)
     QuestionKey.objects.bulk_create(rows)
 
 
@@ -161,12 +166,33 @@ def question_update(*, question: Question, by: User, data: dict[str, Any]) -> Qu
 
 
 @transaction.atomic
+def _drawn_for_an_attempt(question: Question) -> bool:
+    """Was the question drawn at random onto a pupil's paper? (A drawn question is in no slot
+    of the quiz, so the database cannot protect it; the papers of the quizzes of the course
+    that draw at random are read instead.)"""
+    papers = (
+        Attempt.objects.filter(
+            assessment__cohort__course_id=question.course_id,
+            assessment__slots__random_objective__isnull=False,
+        )
+        .distinct()
+        .values_list("questions", flat=True)
+    )
+    return any(item.get("question") == question.pk for paper in papers.iterator() for item in paper)
+
+
 @transaction.atomic
 def question_delete(*, question: Question, by: User) -> None:
     """Delete a question of the bank; one that a quiz uses or a pupil has answered is kept,
     since graded work refers to it (the refusal says so)."""
     if not policies.can_manage_bank(by, question.course):
         raise PermissionDenied
+    if _drawn_for_an_attempt(question):
+        raise ApplicationError(
+            "in_use",
+            _("This question is used in a quiz or was answered by pupils: it cannot be deleted."),
+            status_code=409,
+        )
     try:
         with transaction.atomic():
             question.delete()
