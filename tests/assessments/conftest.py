@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,6 +53,15 @@ def bank(courses: Courses) -> Bank:  # noqa: F811 - the fixture imported above
 def eager_celery(settings: Any) -> None:
     """The grading task runs in the test's process; a real worker is tested apart."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def media_root(tmp_path: Path, settings: Any) -> Path:
+    """An empty folder of the test's own as MEDIA_ROOT, where handed-in files are stored."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root
 
 
 @pytest.fixture

@@ -39,27 +39,7 @@ something the person may not know exists is 404, exactly as for an id that does 
 refusal about something they see is 403; a visitor (and a switched-off account) gets 401.
 """
 
-from typing import Any
-
-from django.db.models import Model
-
-from courses.assessments.models import (
-    Answer,
-    Assessment,
-    AssessmentQuestion,
-    Attempt,
-    Grade,
-    GradeCategory,
-    GradeChange,
-    Objective,
-    Question,
-    QuestionKey,
-    RubricCriterion,
-    RubricScore,
-    SubmissionFile,
-)
-from tests.courses.expectations import database_state
-from tests.courses.factories import classes_database_state
+from tests.assessments.matrix import PUPIL_OF, TEACHER_OF, table_cells
 
 ROLES = (
     "anonymous",
@@ -83,10 +63,6 @@ ROLES = (
     "student_a2",
     "student_b1",
 )
-CLASSES = ("a1", "a1b", "a2", "b1")
-COURSE_OF_CLASS = {"a1": "a1", "a1b": "a1", "a2": "a2", "b1": "b1"}
-PUPIL_OF = {"a1": "student_a1", "a1b": "student_a1b", "a2": "student_a2", "b1": "student_b1"}
-TEACHER_OF = {"a1": "class_teacher", "a1b": "teacher_a1b", "a2": "teacher_a2", "b1": "teacher_b1"}
 
 # The rules the tables follow, in words (the tables are the test; these sets only document):
 # - the question bank of a course is read by its authors and the teachers of its classes (to
@@ -101,17 +77,10 @@ Table = dict[str, dict[str, int]]
 
 def table(text: str, *, ok: int) -> Table:
     """A table written as text: a header of targets, then one row per role."""
-    header, *rows = (line.split() for line in text.strip().splitlines())
-    parsed: Table = {}
-    for role, *cells in rows:
-        assert len(cells) == len(header), f"row {role}: {len(cells)} cells for {header}"
-        assert role not in parsed, f"row {role} twice"
-        parsed[role] = {
-            target: ok if cell == "OK" else int(cell)
-            for target, cell in zip(header, cells, strict=True)
-        }
-    assert tuple(parsed) == ROLES, f"the rows must be exactly ROLES, in order: {tuple(parsed)}"
-    return parsed
+    return {
+        role: {target: ok if cell == "OK" else int(cell) for target, cell in row.items()}
+        for role, row in table_cells(text, ROLES).items()
+    }
 
 
 # --- the question bank of a course -----------------------------------------------------------
@@ -587,35 +556,3 @@ def listed_assessments(role: str, target: str) -> set[str]:
 QUEUED_CLASSES = {
     role: {c for c, teacher in TEACHER_OF.items() if teacher == role} for role in ROLES
 }
-
-
-# --- checks -----------------------------------------------------------------------------------
-ASSESSMENT_MODELS: dict[str, type[Model]] = {
-    "objectives": Objective,
-    "questions": Question,
-    "keys": QuestionKey,
-    "question_objectives": Question.objectives.through,
-    "categories": GradeCategory,
-    "assessments": Assessment,
-    "slots": AssessmentQuestion,
-    "rubric": RubricCriterion,
-    "attempts": Attempt,
-    "answers": Answer,
-    "grades": Grade,
-    "grade_changes": GradeChange,
-    "rubric_scores": RubricScore,
-    "submission_files": SubmissionFile,
-}
-
-
-def assessments_database_state() -> dict[str, list[dict[str, Any]]]:
-    """Every row of the tables the assessments API may write (and those of courses and
-    classes), to prove that a refused request wrote nothing and an accepted one did."""
-    state = {
-        name: [
-            {k: str(v) for k, v in row.items()}
-            for row in model._default_manager.order_by("pk").values()
-        ]
-        for name, model in ASSESSMENT_MODELS.items()
-    }
-    return state | database_state() | classes_database_state()

@@ -15,80 +15,48 @@ main test leaves them out, and another test checks that each still answers wrong
 list fails the day a cell is fixed (remove it from ``KNOWN_WRONG`` then).
 """
 
-import inspect
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
-from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from courses.assessments import services
 from courses.assessments.api import urls as assessment_urls
-from courses.assessments.models import Assessment, Attempt, Question, SubmissionFile
-from courses.models import Cohort, Course
+from courses.assessments.models import Assessment, SubmissionFile
 from lms.accounts.models import Role, User
 from tests.accounts.expectations import assert_error
 from tests.assessments import expectations as ex
-from tests.assessments.conftest import capital_question
-from tests.conftest import world as world_fixture
-from tests.courses.conftest import courses as courses_fixture
-from tests.courses.factories import CohortFactory, EnrolmentFactory, make_classes
-from tests.courses.test_lesson_files import PDF
+from tests.assessments import matrix
+from tests.assessments.builders import DUE, enrolled_pupils
+from tests.assessments.matrix import CLASSES, COURSE_OF_CLASS, MISSING_ID, Outcome, fixed
+from tests.courses.factories import EnrolmentFactory
 from tests.factories import make_person
 
-DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-NOW = DUE - timedelta(days=1)  # every request of this module is made at this moment
-MISSING_ID = 987_654_321
 ERROR_CODES = {
     401: "not_authenticated",
     403: "permission_denied",
     404: "not_found",
     405: "method_not_allowed",
 }
-WRITE_SQL = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 
 pytestmark = pytest.mark.django_db  # each test in a savepoint inside the module's scenario
 
 
 # --- the scenario -----------------------------------------------------------------------------
 @dataclass
-class Scenario:
-    """The classes of ``make_classes`` (tests/courses/factories.py), a second class of A1
-    (``a1b``: the A1 course, taught by ``teacher_a1b``, with ``student_a1b``), and in each of
-    the four classes: a published quiz (``quizzes``) that its pupil took, graded, and whose
-    grade the teacher then overrode (a draft grade); a published quiz with the pupil's attempt
-    in progress (``attempts``); a published assignment (``assignments``) the pupil handed in
-    with a file (``handed_in``, ``files``), not marked yet; and a draft quiz in the class of
-    A1. Each bank has a question the quizzes use (``used``) and one they do not (``spare``)."""
+class Scenario(matrix.Scenario):
+    """The scenario of ``matrix.Scenario``, with a PDF file in each hand-in (``files``), the
+    people ``ex.ROLES`` lists, and clients signed in as each role."""
 
-    people: dict[str, User | None]
-    cohorts: dict[str, Cohort]
-    courses: dict[str, Course]
-    used: dict[str, Question] = field(default_factory=dict)
-    spare: dict[str, Question] = field(default_factory=dict)
-    quizzes: dict[str, Assessment] = field(default_factory=dict)
-    attempts: dict[str, Attempt] = field(default_factory=dict)
-    assignments: dict[str, Assessment] = field(default_factory=dict)
-    handed_in: dict[str, Attempt] = field(default_factory=dict)
     files: dict[str, SubmissionFile] = field(default_factory=dict)
     clients: dict[str, APIClient] = field(default_factory=dict)
     # the answer about ids that do not exist, by (endpoint, role): the same for every target
     missing: dict[tuple[str, str], tuple[int, bytes]] = field(default_factory=dict)
-
-    def person(self, role: str) -> User:
-        person = self.people[role]
-        assert person is not None
-        return person
 
     def client(self, role: str) -> APIClient:
         """Signed in as ``role`` (made once); a 500 is an answer, not an exception."""
@@ -102,135 +70,27 @@ class Scenario:
             self.clients[role] = client
         return self.clients[role]
 
-    def question(self, target: str) -> Question:
-        if target == "a1-in-quiz":
-            return self.used["a1"]
-        return self.spare[target]
-
     def quiz(self, target: str) -> Assessment:
         return self.quizzes[target.removesuffix("-pupil-a1b")]
 
     def assignment(self, target: str) -> Assessment:
         return self.quizzes["a1"] if target == "a1-quiz" else self.assignments[target]
 
-    def to_mark(self, target: str) -> Attempt:
-        return self.attempts["a1"] if target == "a1-in-progress" else self.handed_in[target]
-
-    def pupil(self, target: str) -> User:
-        if target == "a1-pupil-a1b":
-            return self.person("student_a1b")
-        return self.person(ex.PUPIL_OF[target])
-
-
-def _single_choice(course: Course, author: User, title: str) -> Question:
-    return services.question_create(
-        course=course,
-        by=author,
-        kind="single",
-        title=title,
-        text_markdown=f"{title}?",
-        keys=[{"text": "Right", "fraction": Decimal(1)}, {"text": "Wrong", "fraction": Decimal(0)}],
-    )
-
-
-def _quiz(cohort: Cohort, teacher: User, question: Question, title: str) -> Assessment:
-    return services.assessment_create(
-        cohort=cohort,
-        by=teacher,
-        kind="quiz",
-        title=title,
-        due_at=DUE,
-        max_attempts=2,
-        questions=[{"question": question.pk}],
-    )
-
-
-def _pdf() -> SimpleUploadedFile:
-    return SimpleUploadedFile("work.pdf", PDF, content_type="application/pdf")
-
 
 def _build() -> Scenario:
-    world = inspect.unwrap(world_fixture)(None)
-    classes = make_classes(inspect.unwrap(courses_fixture)(world))
-    used_in_a1 = capital_question(classes)
-    teacher_a1b = make_person(Role.TEACHER, school=world.school_a1)
-    cohort_a1b: Cohort = CohortFactory.create(
-        term=classes.terms["a1"],
-        course=classes.courses.course,
-        name="7B",
-        join_code="A1BCODE",
-        teachers=[teacher_a1b],
-    )
-    student_a1b = make_person(Role.STUDENT, school=world.school_a1)
-    EnrolmentFactory(cohort=cohort_a1b, student=student_a1b)
+    s, world = matrix.start(Scenario)
     inactive_teacher = make_person(Role.TEACHER, school=world.school_a1)
     inactive_pupil = make_person(Role.STUDENT, school=world.school_a1)
-    classes.cohorts["a1"].teachers.add(inactive_teacher)
-    EnrolmentFactory(cohort=classes.cohorts["a1"], student=inactive_pupil)
-    people = classes.people | {
-        "teacher_a1b": teacher_a1b,
-        "student_a1b": student_a1b,
+    s.cohorts["a1"].teachers.add(inactive_teacher)
+    EnrolmentFactory(cohort=s.cohorts["a1"], student=inactive_pupil)
+    s.people |= {
         "uninvolved_teacher_a1": make_person(Role.TEACHER, school=world.school_a1),
-        "teacher_b1": classes.courses.course_b1.teachers.get(),
         "inactive_teacher": inactive_teacher,
         "inactive_pupil": inactive_pupil,
     }
-    assert set(people) == set(ex.ROLES), set(people) ^ set(ex.ROLES)
-    s = Scenario(
-        people=people,
-        cohorts=classes.cohorts | {"a1b": cohort_a1b},
-        courses={
-            "a1": classes.courses.course,
-            "a2": classes.courses.course_a2,
-            "b1": classes.courses.course_b1,
-        },
-    )
-    authors = {"a1": "author", "a2": "teacher_a2", "b1": "teacher_b1"}
-    for key, course in s.courses.items():
-        author = s.person(authors[key])
-        s.used[key] = used_in_a1 if key == "a1" else _single_choice(course, author, "Used")
-        s.spare[key] = _single_choice(course, author, "Spare")
-    for key in ex.CLASSES:
-        cohort, teacher = s.cohorts[key], s.person(ex.TEACHER_OF[key])
-        pupil = s.person(ex.PUPIL_OF[key])
-        question = s.used[ex.COURSE_OF_CLASS[key]]
-        right = question.keys.get(fraction=1)
-        taken = services.assessment_publish(
-            assessment=_quiz(cohort, teacher, question, "quiz"), by=teacher
-        )
-        attempt = services.attempt_start(assessment=taken, student=pupil)
-        services.answer_save(
-            attempt=attempt,
-            student=pupil,
-            question_id=question.pk,
-            response={"option": right.pk},
-            revision=1,
-        )
-        services.attempt_submit(attempt=attempt, student=pupil)
-        services.attempt_autograde(attempt_id=attempt.pk)  # a draft grade of 1 point
-        services.grade_override(
-            assessment=taken, student=pupil, by=teacher, points=Decimal("0.75"), reason="Oral"
-        )
-        s.quizzes[key] = taken
-        open_quiz = services.assessment_publish(
-            assessment=_quiz(cohort, teacher, question, "open"), by=teacher
-        )
-        s.attempts[key] = services.attempt_start(assessment=open_quiz, student=pupil)
-        assignment = services.assessment_create(
-            cohort=cohort,
-            by=teacher,
-            kind="assignment",
-            title="assignment",
-            due_at=DUE,
-            max_attempts=3,
-            rubric=[{"title": "Content", "points": Decimal(5)}],
-        )
-        s.assignments[key] = services.assessment_publish(assessment=assignment, by=teacher)
-        s.handed_in[key] = services.submission_hand_in(
-            assessment=assignment, student=pupil, text="My work", files=[_pdf()]
-        )
-        s.files[key] = s.handed_in[key].files.get()
-    s.quizzes["a1-draft"] = _quiz(s.cohorts["a1"], s.person("class_teacher"), used_in_a1, "draft")
+    assert set(s.people) == set(ex.ROLES), set(s.people) ^ set(ex.ROLES)
+    matrix.fill(s, files=True)
+    s.files = {key: s.handed_in[key].files.get() for key in CLASSES}
     for role in ("inactive_teacher", "inactive_pupil"):
         s.client(role)  # signs in
         User.objects.filter(pk=s.person(role).pk).update(is_active=False)
@@ -241,19 +101,10 @@ def _build() -> Scenario:
 def scenario(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Scenario]:
-    """Built once for the module, inside a transaction rolled back at its end; each test runs
-    in its own savepoint inside it (the ``db`` fixture), and every request in another, so no
-    test sees another's writes. The clock stands at ``NOW`` throughout."""
-    media = tmp_path_factory.mktemp("media")
-    fast = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(MEDIA_ROOT=str(media), PASSWORD_HASHERS=fast),
-        time_machine.travel(NOW, tick=False),
-        transaction.atomic(),
-    ):
-        yield _build()
-        transaction.set_rollback(True)
+    """Built once for the module, each test and each request in a savepoint of its own (see
+    ``matrix.built_once``); the clock stands at ``matrix.NOW`` throughout."""
+    with matrix.built_once(django_db_blocker, tmp_path_factory.mktemp("media"), _build) as s:
+        yield s
 
 
 # --- the endpoints ----------------------------------------------------------------------------
@@ -302,7 +153,7 @@ def _attempt(s: Scenario, target: str) -> dict[str, int]:
 def _answer(s: Scenario, target: str) -> dict[str, int]:
     return {
         "attempt_id": s.attempts[target].pk,
-        "question_id": s.used[ex.COURSE_OF_CLASS[target]].pk,
+        "question_id": s.used[COURSE_OF_CLASS[target]].pk,
     }
 
 
@@ -322,12 +173,8 @@ def _nothing(s: Scenario, target: str) -> dict[str, int]:
     return {}
 
 
-def _fixed(body: dict[str, Any]) -> Body:
-    return lambda s, target: body
-
-
 def _new_quiz(s: Scenario, target: str) -> dict[str, Any]:
-    question = s.used[ex.COURSE_OF_CLASS[target]]
+    question = s.used[COURSE_OF_CLASS[target]]
     return {
         "kind": "quiz",
         "title": "New quiz",
@@ -342,7 +189,7 @@ def _gift(s: Scenario, target: str) -> dict[str, Any]:
 
 
 def _right_answer(s: Scenario, target: str) -> dict[str, Any]:
-    question = s.used[ex.COURSE_OF_CLASS[target]]
+    question = s.used[COURSE_OF_CLASS[target]]
     return {"response": {"option": question.keys.get(fraction=1).pk}, "revision": 2}
 
 
@@ -366,7 +213,7 @@ T = ex.table
 ENDPOINT_LIST = [
     # the question bank of a course
     Endpoint("course-questions", "get", _course, T(ex.BANK_READ, ok=200)),
-    Endpoint("course-questions", "post", _course, T(ex.BANK_WRITE, ok=201), _fixed(NEW_QUESTION)),
+    Endpoint("course-questions", "post", _course, T(ex.BANK_WRITE, ok=201), fixed(NEW_QUESTION)),
     Endpoint(
         "course-questions-import",
         "post",
@@ -378,7 +225,7 @@ ENDPOINT_LIST = [
     Endpoint("course-objectives", "get", _course, T(ex.BANK_READ, ok=200)),
     Endpoint("question", "get", _question, T(ex.QUESTION_READ, ok=200)),
     Endpoint(
-        "question", "patch", _question, T(ex.QUESTION_WRITE, ok=200), _fixed({"title": "Renamed"})
+        "question", "patch", _question, T(ex.QUESTION_WRITE, ok=200), fixed({"title": "Renamed"})
     ),
     Endpoint("question", "delete", _question, T(ex.QUESTION_DELETE, ok=204)),
     # a class's quizzes, gradebook, categories and "my grades"
@@ -392,7 +239,7 @@ ENDPOINT_LIST = [
         "post",
         _cohort,
         T(ex.CLASS_RUN, ok=201),
-        _fixed({"name": "Quizzes", "weight": "40"}),
+        fixed({"name": "Quizzes", "weight": "40"}),
     ),
     Endpoint("my-grades", "get", _cohort, T(ex.MY_GRADES, ok=200)),
     # a quiz
@@ -410,14 +257,14 @@ ENDPOINT_LIST = [
         "post",
         _grade,
         T(ex.GRADE_RUN, ok=200),
-        _fixed({"points": "0.50", "reason": "Answered orally"}),
+        fixed({"points": "0.50", "reason": "Answered orally"}),
     ),
     Endpoint(
         "grade-override-lift",
         "post",
         _grade,
         T(ex.GRADE_RUN, ok=200),
-        _fixed({"reason": "Marked again"}),
+        fixed({"reason": "Marked again"}),
     ),
     Endpoint("grade-history", "get", _grade, T(ex.GRADE_RUN, ok=200)),
     Endpoint("grades-publish", "post", _assessment, T(ex.ASSESSMENT_TEACHERS, ok=200)),
@@ -428,7 +275,7 @@ ENDPOINT_LIST = [
         "post",
         _assignment,
         T(ex.HAND_IN, ok=201),
-        _fixed({"text": "Handed in again"}),
+        fixed({"text": "Handed in again"}),
     ),
     Endpoint("submission-file-download", "get", _file, T(ex.SUBMISSION_FILE, ok=200)),
     Endpoint("marking-queue", "get", _nothing, T(ex.MARKING_QUEUE, ok=200)),
@@ -449,9 +296,6 @@ KNOWN_WRONG: dict[str, tuple[str, set[tuple[str, str]]]] = {}
 
 
 # --- trying an endpoint as every role ---------------------------------------------------------
-Outcome = tuple[int | str, bool]  # the answer (a status, or what is wrong with it), wrote
-
-
 def _send(s: Scenario, client: APIClient, endpoint: Endpoint, url: str, target: str) -> Any:
     call = getattr(client, endpoint.method)
     if endpoint.body is None:
@@ -477,16 +321,12 @@ def _checked(response: Any) -> int | str:
 
 def try_as(s: Scenario, endpoint: Endpoint, role: str, target: str) -> Outcome:
     """The answer ``role`` gets about ``target`` and whether anything was written, inside a
-    savepoint that is rolled back. Rows are read only after a request that sent an INSERT,
-    UPDATE or DELETE: inside the savepoint, and again once it is rolled back."""
+    savepoint that is rolled back (``matrix.savepoint``)."""
     client = s.client(role)
     kwargs = endpoint.args(s, target)
     url = reverse(f"api:{endpoint.route}", kwargs=kwargs)
-    with transaction.atomic():
-        with CaptureQueriesContext(connection) as queries:
-            response = _send(s, client, endpoint, url, target)
-        sent_writes = any(WRITE_SQL.match(query["sql"]) for query in queries.captured_queries)
-        rows_after = ex.assessments_database_state() if sent_writes else None
+    with matrix.savepoint() as point:
+        response = point.send(lambda: _send(s, client, endpoint, url, target))
         answer = _checked(response)
         if answer == 404:
             if (endpoint.name, role) not in s.missing:
@@ -498,9 +338,7 @@ def try_as(s: Scenario, endpoint: Endpoint, role: str, target: str) -> Outcome:
             unknown = s.missing[endpoint.name, role]
             if unknown != (404, response.content):
                 answer = f"404 unlike a missing id: {response.content!r} / {unknown}"
-        transaction.set_rollback(True)
-    wrote = rows_after is not None and rows_after != ex.assessments_database_state()
-    return answer, wrote
+    return answer, point.wrote
 
 
 def _expected(endpoint: Endpoint, role: str, target: str) -> Outcome:
@@ -508,24 +346,10 @@ def _expected(endpoint: Endpoint, role: str, target: str) -> Outcome:
     return status, endpoint.method != "get" and status < 300
 
 
-def _differences(observed: dict[str, Outcome], expected: dict[str, Outcome]) -> str:
-    """Every cell that is not as expected, one a line, whatever pytest's verbosity."""
-    return "\n".join(
-        f"{key}: got {observed.get(key)}, expected {expected.get(key)}"
-        for key in sorted(set(observed) | set(expected))
-        if observed.get(key) != expected.get(key)
-    )
-
-
 def _cells(endpoint: Endpoint, known_wrong: bool) -> list[tuple[str, str]]:
     wrong = KNOWN_WRONG.get(endpoint.name, ("", set()))[1]
     targets = list(next(iter(endpoint.expected.values())))
-    return [
-        (role, target)
-        for role in ex.ROLES
-        for target in targets
-        if ((role, target) in wrong) is known_wrong
-    ]
+    return matrix.cells(ex.ROLES, targets, wrong, known_wrong=known_wrong)
 
 
 def _compare(s: Scenario, endpoint: Endpoint, cells: list[tuple[str, str]]) -> None:
@@ -537,7 +361,7 @@ def _compare(s: Scenario, endpoint: Endpoint, cells: list[tuple[str, str]]) -> N
         f"{endpoint.name} as {role} @ {target}": _expected(endpoint, role, target)
         for role, target in cells
     }
-    assert observed == expected, _differences(observed, expected)
+    assert observed == expected, matrix.differences(observed, expected)
 
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))
@@ -607,7 +431,7 @@ def test_the_list_of_a_class_s_quizzes_shows_each_role_exactly_its_quizzes(
     observed: dict[str, set[str] | int] = {}
     expected: dict[str, set[str] | int] = {}
     for role in ex.ROLES:
-        for target in ex.CLASSES:
+        for target in CLASSES:
             url = reverse("api:class-assessments", kwargs=_cohort(scenario, target))
             response = scenario.client(role).get(url)
             key = f"{role} @ {target}"
@@ -618,15 +442,14 @@ def test_the_list_of_a_class_s_quizzes_shows_each_role_exactly_its_quizzes(
                 observed[key] = response.status_code
             status = ex.table(ex.CLASS_SEEN, ok=200)[role][target]
             expected[key] = ex.listed_assessments(role, target) if status == 200 else status
-    assert observed == expected, _differences(observed, expected)  # type: ignore[arg-type]
+    assert observed == expected, matrix.differences(observed, expected)  # type: ignore[arg-type]
 
 
 def test_my_grades_show_a_pupil_their_own_published_points_only(scenario: Scenario) -> None:
     # given a second pupil in the class of A1, both graded in its quiz, the grades published
     cohort, quiz = scenario.cohorts["a1"], scenario.quizzes["a1"]
     teacher = scenario.person("class_teacher")
-    other = make_person(Role.STUDENT, school=cohort.term.school)
-    EnrolmentFactory(cohort=cohort, student=other)
+    [other] = enrolled_pupils(cohort, 1)
     services.grade_override(
         assessment=quiz, student=other, by=teacher, points=Decimal("0.37"), reason="Oral exam"
     )
@@ -661,4 +484,4 @@ def test_the_marking_queue_holds_the_work_of_the_classes_one_teaches_only(
         observed[role] = {keys.get(row["class"]["id"], "unknown") for row in response.json()}
     # then it holds the work of the classes they teach, and nothing else
     expected = {role: ex.QUEUED_CLASSES[role] for role in observed}
-    assert observed == expected, _differences(observed, expected)  # type: ignore[arg-type]
+    assert observed == expected, matrix.differences(observed, expected)  # type: ignore[arg-type]

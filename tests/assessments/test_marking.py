@@ -4,7 +4,7 @@ once the grade is published. Essays of a quiz wait for the teacher the same way.
 a field error and writes nothing."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,48 +25,24 @@ from courses.assessments.models import (
     RubricScore,
     SubmissionFile,
 )
-from lms.accounts.models import Role
+from tests.assessments.builders import (
+    DUE,
+    essay_assignment,
+    essay_question,
+    essay_quiz,
+    handed_in_by_new_pupils,
+    option_id,
+    published_quiz,
+    rubric_criteria,
+    save_answers,
+)
 from tests.assessments.conftest import Bank
-from tests.courses.factories import EnrolmentFactory
-from tests.courses.test_lesson_files import HTML, PDF, PNG
-from tests.factories import make_person
+from tests.courses.test_lesson_files import HTML, PDF, PNG, stored_files
 
-DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 COMMENT_CANARY = "CANARY-rubric-comment-51c"
 FEEDBACK_CANARY = "CANARY-feedback-51c"
 
-pytestmark = pytest.mark.usefixtures("eager_celery")
-
-
-@pytest.fixture(autouse=True)
-def media_root(tmp_path: Path, settings: Any) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-def _stored_files(root: Path) -> list[Path]:
-    return [path for path in root.rglob("*") if path.is_file()]
-
-
-def _assignment(bank: Bank, **options: Any) -> Assessment:
-    fields: dict[str, Any] = {
-        "kind": "assignment",
-        "title": "Essay on the Issyk-Kul",
-        "instructions_markdown": "Write a page, or photograph your notebook.",
-        "due_at": DUE,
-        "rubric": [
-            {"title": "Content", "points": "6"},
-            {"title": "Language", "points": "4"},
-        ],
-        **options,
-    }
-    assessment = services.assessment_create(
-        cohort=bank.classes.cohorts["a1"], by=bank.classes.person("class_teacher"), **fields
-    )
-    services.assessment_publish(assessment=assessment, by=bank.classes.person("class_teacher"))
-    return assessment
+pytestmark = pytest.mark.usefixtures("eager_celery", "media_root")
 
 
 def _hand_in(client: APIClient, assessment: Assessment, **data: Any) -> Any:
@@ -75,16 +51,12 @@ def _hand_in(client: APIClient, assessment: Assessment, **data: Any) -> Any:
     )
 
 
-def _criteria(assessment: Assessment) -> list[int]:
-    return list(assessment.rubric.order_by("position").values_list("pk", flat=True))
-
-
 def _mark(client: APIClient, attempt_id: int, body: dict[str, Any]) -> Any:
     return client.post(f"/api/v1/attempts/{attempt_id}/marking/", body, format="json")
 
 
 def _rubric_marks(assessment: Assessment, content: str, language: str) -> list[dict[str, Any]]:
-    first, second = _criteria(assessment)
+    first, second = rubric_criteria(assessment)
     return [
         {"criterion": first, "points": content, "comment": COMMENT_CANARY},
         {"criterion": second, "points": language},
@@ -96,7 +68,7 @@ def test_a_pupil_hands_in_and_the_teacher_marks_publishes_and_marks_again(
 ) -> None:
     # given a published assignment with a rubric, a day before it is due
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
     pupil = bank.classes.client("student_a1")
     teacher = bank.classes.client("class_teacher")
     # when the pupil hands in a text and a photo of the notebook
@@ -167,13 +139,13 @@ def test_a_pupil_hands_in_and_the_teacher_marks_publishes_and_marks_again(
         ("person", "9.00", "Attempt 1 marked again."),
     ]
     assert RubricScore.objects.filter(attempt_id=attempt["id"]).count() == 2
-    assert len(_stored_files(media_root)) == 1
+    assert len(stored_files(media_root)) == 1
 
 
 def test_the_latest_marked_hand_in_counts_with_its_late_penalty(
     bank: Bank, clock: Callable[[datetime], None]
 ) -> None:
-    assignment = _assignment(
+    assignment = essay_assignment(
         bank, max_attempts=2, late_policy="penalty", late_penalty_percent=Decimal(10)
     )
     pupil = bank.classes.client("student_a1")
@@ -217,7 +189,7 @@ def test_hand_ins_outside_the_assignment_times_are_refused_by_the_server_clock(
     moment: datetime,
     code: str,
 ) -> None:
-    assignment = _assignment(bank, **options)
+    assignment = essay_assignment(bank, **options)
     clock(moment)
     refused = _hand_in(bank.classes.client("student_a1"), assignment, text="Here it is")
     assert (refused.status_code, refused.json()["code"]) == (409, code)
@@ -260,12 +232,12 @@ def test_a_bad_hand_in_gets_a_field_error_and_writes_nothing(
     field: str,
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
     refused = _hand_in(bank.classes.client("student_a1"), assignment, **data)
     assert refused.status_code == 400, refused.content
     assert field in refused.json()["fields"]
     assert not Attempt.objects.filter(assessment=assignment).exists()
-    assert _stored_files(media_root) == []
+    assert stored_files(media_root) == []
 
 
 def test_a_file_over_the_limit_is_refused(
@@ -278,12 +250,12 @@ def test_a_file_over_the_limit_is_refused(
     monkeypatch.setattr(uploads, "SUBMISSION_MAX_BYTES", len(PDF) - 1)
     refused = _hand_in(
         bank.classes.client("student_a1"),
-        _assignment(bank),
+        essay_assignment(bank),
         files=[SimpleUploadedFile("big.pdf", PDF, content_type="application/pdf")],
     )
     assert refused.status_code == 400
     assert "big.pdf" in refused.json()["fields"]["files"][0]
-    assert _stored_files(media_root) == []
+    assert stored_files(media_root) == []
 
 
 def test_a_failure_after_the_files_are_written_leaves_no_file_behind(
@@ -293,7 +265,7 @@ def test_a_failure_after_the_files_are_written_leaves_no_file_behind(
     media_root: Path,
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
 
     def broken_save(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
@@ -305,7 +277,7 @@ def test_a_failure_after_the_files_are_written_leaves_no_file_behind(
             student=bank.classes.person("student_a1"),
             files=[SimpleUploadedFile("p.pdf", PDF)],
         )
-    assert _stored_files(media_root) == []
+    assert stored_files(media_root) == []
     assert not Attempt.objects.filter(assessment=assignment).exists()
 
 
@@ -313,19 +285,11 @@ def test_a_quiz_is_not_handed_in_and_an_assignment_not_attempted(
     bank: Bank, clock: Callable[[datetime], None]
 ) -> None:
     clock(DUE - timedelta(days=1))
-    teacher = bank.classes.person("class_teacher")
-    quiz = services.assessment_create(
-        cohort=bank.classes.cohorts["a1"],
-        by=teacher,
-        kind="quiz",
-        title="Quiz",
-        due_at=DUE,
-        questions=[{"question": bank.question.pk}],
-    )
-    services.assessment_publish(assessment=quiz, by=teacher)
+    quiz = published_quiz(bank, [bank.question], title="Quiz")
     pupil = bank.classes.client("student_a1")
     assert _hand_in(pupil, quiz, text="x").status_code == 400
-    assert pupil.post(f"/api/v1/assessments/{_assignment(bank).pk}/attempts/").status_code == 400
+    assignment = essay_assignment(bank)
+    assert pupil.post(f"/api/v1/assessments/{assignment.pk}/attempts/").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -368,10 +332,10 @@ def test_bad_marks_get_a_field_error_and_change_nothing(
     bank: Bank, clock: Callable[[datetime], None], marks: Any, message: str
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
     attempt = _hand_in(bank.classes.client("student_a1"), assignment, text="Mine").json()
     teacher = bank.classes.client("class_teacher")
-    refused = _mark(teacher, attempt["id"], {"rubric": marks(_criteria(assignment))})
+    refused = _mark(teacher, attempt["id"], {"rubric": marks(rubric_criteria(assignment))})
     assert refused.status_code == 400, refused.content
     assert message in str(refused.json()["fields"]["rubric"])
     assert Attempt.objects.get(pk=attempt["id"]).state == "submitted"
@@ -384,7 +348,7 @@ def test_only_the_class_teachers_read_and_mark_a_submission(
     bank: Bank, clock: Callable[[datetime], None]
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
     attempt = _hand_in(bank.classes.client("student_a1"), assignment, text="Mine").json()
     body = {"rubric": _rubric_marks(assignment, "1", "1")}
     url = f"/api/v1/attempts/{attempt['id']}/marking/"
@@ -402,46 +366,18 @@ def test_only_the_class_teachers_read_and_mark_a_submission(
     assert bank.classes.client("teacher_a2").get(queue).status_code == 404
 
 
-def _essay_quiz(bank: Bank, reveal: str = "after_submit") -> Assessment:
-    author = bank.classes.person("author")
-    essay = services.question_create(
-        course=bank.classes.courses.course,
-        by=author,
-        kind="essay",
-        title="Describe",
-        text_markdown="Describe the lake.",
-        points=Decimal(4),
-        keys=[],
-    )
-    teacher = bank.classes.person("class_teacher")
-    quiz = services.assessment_create(
-        cohort=bank.classes.cohorts["a1"],
-        by=teacher,
-        kind="quiz",
-        title="Lake quiz",
-        due_at=DUE,
-        reveal=reveal,
-        questions=[{"question": bank.question.pk}, {"question": essay.pk, "points": "4"}],
-    )
-    services.assessment_publish(assessment=quiz, by=teacher)
-    return quiz
-
-
 def _take(bank: Bank, quiz: Assessment, essay_text: str, capture: Any) -> dict[str, Any]:
     pupil = bank.classes.client("student_a1")
     attempt = pupil.post(f"/api/v1/assessments/{quiz.pk}/attempts/").json()
     capital, essay = attempt["questions"]
-    right = next(option["id"] for option in capital["options"] if option["text"] == "Бишкек")
-    for question_id, response in (
-        (capital["id"], {"option": right}),
-        (essay["id"], {"text": essay_text}),
-    ):
-        saved = pupil.put(
-            f"/api/v1/attempts/{attempt['id']}/answers/{question_id}/",
-            {"response": response, "revision": 1},
-            format="json",
-        )
-        assert saved.status_code == 200, saved.content
+    save_answers(
+        pupil,
+        attempt["id"],
+        {
+            capital["id"]: {"option": option_id(capital, "Бишкек")},
+            essay["id"]: {"text": essay_text},
+        },
+    )
     with capture(execute=True):
         assert pupil.post(f"/api/v1/attempts/{attempt['id']}/submit/").status_code == 202
     return attempt
@@ -453,7 +389,7 @@ def test_essays_wait_for_the_teacher_and_the_grade_follows_the_marking(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     clock(DUE - timedelta(days=1))
-    quiz = _essay_quiz(bank)
+    quiz = essay_quiz(bank, essay_question(bank), reveal="after_submit")
     attempt = _take(bank, quiz, "It is deep and blue.", django_capture_on_commit_callbacks)
     essay_id = attempt["questions"][1]["id"]
     student = bank.classes.person("student_a1")
@@ -492,7 +428,7 @@ def test_a_quiz_attempt_is_marked_only_after_the_grading_job(
 ) -> None:
     clock(DUE - timedelta(days=1))
     settings.CELERY_TASK_ALWAYS_EAGER = False  # the job has not run yet
-    quiz = _essay_quiz(bank)
+    quiz = essay_quiz(bank, essay_question(bank), reveal="after_submit")
     pupil = bank.classes.client("student_a1")
     attempt = pupil.post(f"/api/v1/assessments/{quiz.pk}/attempts/").json()
     teacher = bank.classes.client("class_teacher")
@@ -506,7 +442,7 @@ def test_an_override_stands_against_marking_until_it_is_lifted(
     bank: Bank, clock: Callable[[datetime], None]
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    assignment = essay_assignment(bank)
     student = bank.classes.person("student_a1")
     teacher = bank.classes.client("class_teacher")
     lift_url = f"/api/v1/assessments/{assignment.pk}/grades/{student.pk}/lift-override/"
@@ -550,12 +486,8 @@ def test_the_marking_queue_is_one_query_at_any_size(
     bank: Bank, clock: Callable[[datetime], None], size: int
 ) -> None:
     clock(DUE - timedelta(days=1))
-    assignment = _assignment(bank)
+    handed_in_by_new_pupils(bank, size)
     cohort = bank.classes.cohorts["a1"]
-    for _ in range(size):
-        pupil = make_person(Role.STUDENT, school=cohort.term.school)
-        EnrolmentFactory(cohort=cohort, student=pupil)
-        services.submission_hand_in(assessment=assignment, student=pupil, text="Mine")
     teacher = bank.classes.person("class_teacher")
     client = APIClient()
     client.force_authenticate(teacher)

@@ -2,7 +2,7 @@
 the score stay hidden until the reveal policy allows, a teacher overrides with a reason."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +11,16 @@ from rest_framework.test import APIClient
 
 from courses.assessments import services
 from courses.assessments.models import Assessment, Question
-from lms.accounts.models import Role
+from tests.assessments.builders import (
+    DUE,
+    enrolled_pupils,
+    option_id,
+    published_quiz,
+    save_answers,
+    secret_word,
+)
 from tests.assessments.conftest import Bank
-from tests.courses.factories import EnrolmentFactory
-from tests.factories import make_person
 
-DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 CANARY = "CANARY-7f3a-answer"
 CANARY_FEEDBACK = "CANARY-7f3a-feedback"
 
@@ -26,14 +30,7 @@ pytestmark = pytest.mark.usefixtures("eager_celery")  # grading runs in this pro
 
 @pytest.fixture
 def canary(bank: Bank) -> Question:
-    return services.question_create(
-        course=bank.classes.courses.course,
-        by=bank.classes.person("author"),
-        kind="short_text",
-        title="Secret word",
-        text_markdown="Which word?",
-        keys=[{"text": CANARY, "fraction": Decimal(1), "feedback": CANARY_FEEDBACK}],
-    )
+    return secret_word(bank, CANARY, CANARY_FEEDBACK)
 
 
 def _create_quiz(bank: Bank, question: Question, **options: Any) -> Any:
@@ -77,14 +74,10 @@ def test_a_teacher_builds_and_publishes_and_a_pupil_takes_a_quiz(
     first, second = attempt["questions"]
     assert [option["text"] for option in first["options"]] in (["Бишкек", "Ош"], ["Ош", "Бишкек"])
     assert "fraction" not in str(attempt)
-    right = next(option["id"] for option in first["options"] if option["text"] == "Бишкек")
-    for question_id, response in ((first["id"], {"option": right}), (second["id"], {"text": "x"})):
-        saved = pupil.put(
-            f"/api/v1/attempts/{attempt['id']}/answers/{question_id}/",
-            {"response": response, "revision": 1},
-            format="json",
-        )
-        assert saved.status_code == 200, saved.content
+    right = option_id(first, "Бишкек")
+    save_answers(
+        pupil, attempt["id"], {first["id"]: {"option": right}, second["id"]: {"text": "x"}}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         submitted = pupil.post(f"/api/v1/attempts/{attempt['id']}/submit/")
     assert submitted.status_code == 202
@@ -259,8 +252,7 @@ def test_a_pupil_sees_their_own_grades_only_once_published(
     teacher = bank.classes.person("class_teacher")
     services.assessment_publish(assessment=quiz, by=teacher)
     cohort = bank.classes.cohorts["a1"]
-    other = make_person(Role.STUDENT, school=cohort.term.school)
-    EnrolmentFactory(cohort=cohort, student=other)
+    [other] = enrolled_pupils(cohort, 1)
     for pupil in (bank.classes.person("student_a1"), other):
         attempt = services.attempt_start(assessment=quiz, student=pupil)
         with django_capture_on_commit_callbacks(execute=True):
@@ -299,3 +291,47 @@ def test_a_pupil_sees_their_own_grades_only_once_published(
     # and who is not a pupil of the class cannot read "my grades" there
     for role in ("class_teacher", "student_b1", "school_admin_a1"):
         assert bank.classes.client(role).get(url).status_code in {403, 404}, role
+
+
+def test_option_ids_tell_nothing_of_the_right_order(bank: Bank) -> None:
+    # given an ordering question of ten items, written in their right order
+    items = [f"step {number}" for number in range(10)]
+    question = services.question_create(
+        course=bank.classes.courses.course,
+        by=bank.classes.person("author"),
+        kind="ordering",
+        title="Steps",
+        text_markdown="Put the steps in order.",
+        keys=[{"text": text} for text in items],
+    )
+    # then the ids a pupil is shown do not follow that order (one chance in 3.6 million that
+    # a random order does), while the keys keep it
+    keys = list(question.keys.order_by("position"))
+    assert [key.text for key in keys] == items
+    assert [key.pk for key in keys] != sorted(key.pk for key in keys)
+
+
+def test_an_attempt_is_closed_to_its_pupil_once_the_quiz_is_withdrawn(
+    bank: Bank, clock: Callable[[datetime], None]
+) -> None:
+    # given a pupil with an attempt in progress
+    clock(DUE - timedelta(hours=2))
+    teacher = bank.classes.person("class_teacher")
+    quiz = published_quiz(bank, [bank.question], title="Withdrawn")
+    pupil = bank.classes.client("student_a1")
+    attempt = pupil.post(f"/api/v1/assessments/{quiz.pk}/attempts/").json()
+    option = attempt["questions"][0]["options"][0]["id"]
+    # when the teacher withdraws the quiz
+    services.assessment_publish(assessment=quiz, by=teacher, published=False)
+    # then the attempt is not found, and nothing can be saved or handed in
+    url = f"/api/v1/attempts/{attempt['id']}/"
+    assert pupil.get(url).status_code == 404
+    saved = pupil.put(
+        f"{url}answers/{bank.question.pk}/",
+        {"response": {"option": option}, "revision": 1},
+        format="json",
+    )
+    assert saved.status_code == 404
+    assert pupil.post(f"{url}submit/").status_code == 404
+    stored = Assessment.objects.get(pk=quiz.pk).attempts.get()
+    assert (stored.state, stored.answers.count()) == ("in_progress", 0)
