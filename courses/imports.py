@@ -193,6 +193,15 @@ def _delimiter(text: str) -> str:
 def file_parse(data: bytes, encoding: str | None = None) -> ParsedFile:
     """Decode and split the file, checking its header; a file that cannot be read is refused
     as a whole (ApplicationError), a bad row only marks that row."""
+    parsed = csv_read(data, encoding)
+    _check_header(parsed.columns)
+    return parsed
+
+
+def csv_read(data: bytes, encoding: str | None = None) -> ParsedFile:
+    """Any CSV file a school sends: decoded (see ``file_decode``), split with the delimiter its
+    header uses, the header's names stripped and lower-cased, blank lines skipped, each row with
+    its line number. A file that cannot be read is refused as a whole (ApplicationError)."""
     if not data.strip():
         raise _refused(_("The file is empty."))
     text, used = file_decode(data, encoding)
@@ -216,7 +225,6 @@ def file_parse(data: bytes, encoding: str | None = None) -> ParsedFile:
         ) from error
     if header is None:
         raise _refused(_("The file is empty."))
-    _check_header(header)
     return ParsedFile(encoding=used, columns=header, rows=rows)
 
 

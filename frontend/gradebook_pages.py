@@ -28,6 +28,8 @@ from frontend.assessment_pages import (
 from lms.accounts.models import User
 from lms.errors import ApplicationError
 
+GRADES_FILE_MAX_BYTES = 5 * 1024 * 1024  # the service refuses anything larger
+
 
 def _drafts_by_assessment(cohort: Cohort) -> dict[int, int]:
     """How many graded, unpublished grades each assessment of the class has (one query)."""
@@ -91,6 +93,54 @@ def grade_category_create(request: HttpRequest, class_id: int) -> HttpResponse:
             form.add_service_errors(error)
     messages.error(request, _("Nothing was saved: correct what is marked below."))
     return _gradebook_page(request, cohort, form)
+
+
+@login_required
+def grades_import(request: HttpRequest, class_id: int) -> HttpResponse:
+    """Grades typed into the gradebook's CSV file: check the file, then import it."""
+    cohort = taught_cohort(request, class_id)
+    report: dict[str, Any] | None = None
+    error = ""
+    mode = request.POST.get("mode", "dry-run")
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose the file to import.")
+        else:
+            try:
+                result = services.grades_import(
+                    cohort=cohort,
+                    by=user_of(request),
+                    data=upload.read(GRADES_FILE_MAX_BYTES + 1),
+                    apply=mode == "apply",
+                    encoding=request.POST.get("encoding") or None,
+                    file_name=upload.name or "",
+                )
+            except ApplicationError as refused:
+                error = (
+                    " ".join(
+                        message for messages_ in refused.fields.values() for message in messages_
+                    )
+                    or refused.message
+                )
+            else:
+                report = result.as_dict()
+                if result.applied:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "%(count)s grade was imported.",
+                            "%(count)s grades were imported.",
+                            report["changes"],
+                        )
+                        % {"count": report["changes"]},
+                    )
+    return render(
+        request,
+        "frontend/assessments/grade_import.html",
+        {"cohort": cohort, "report": report, "error": error, "mode": mode},
+        status=400 if error or (report and report["errors"]) else 200,
+    )
 
 
 def _pupil(assessment: Assessment, student_id: int) -> User:

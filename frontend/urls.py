@@ -105,6 +105,11 @@ urlpatterns += [
     path("attempts/<int:attempt_id>/submit/", quiz_pages.attempt_submit, name="attempt-submit"),
     path("classes/<int:class_id>/gradebook/", gradebook_pages.gradebook, name="gradebook"),
     path(
+        "classes/<int:class_id>/gradebook/import/",
+        gradebook_pages.grades_import,
+        name="grades-import",
+    ),
+    path(
         "classes/<int:class_id>/grade-categories/",
         gradebook_pages.grade_category_create,
         name="grade-category-create",

@@ -178,12 +178,17 @@ def _totals(sums: list[int], weights: list[Decimal], categories: int) -> dict[st
     return {"categories": [_text(share) for share in shares[:categories]], "total": _text(total)}
 
 
+def assessment_column(title: str, points: Any) -> str:
+    """An assessment's column in the gradebook's CSV file; the grade import finds it by it."""
+    return f"{title} ({points})"
+
+
 def gradebook_table(book: Gradebook) -> tuple[list[str], list[list[Any]]]:
     """The gradebook as a header and rows, one per pupil, for a CSV file."""
     header = [
         "username",
         "name",
-        *(f"{item['title']} ({item['points']})" for item in book.assessments),
+        *(assessment_column(item["title"], item["points"]) for item in book.assessments),
         *(f"{item['name']} %" for item in book.categories),
         "total %",
     ]

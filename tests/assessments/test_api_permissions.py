@@ -27,6 +27,7 @@ from rest_framework.test import APIClient
 
 from courses.assessments import services
 from courses.assessments.api import urls as assessment_urls
+from courses.assessments.gradebook import assessment_column
 from courses.assessments.models import Assessment, SubmissionFile
 from lms.accounts.models import Role, User
 from tests.accounts.expectations import assert_error
@@ -188,6 +189,14 @@ def _gift(s: Scenario, target: str) -> dict[str, Any]:
     return {"file": SimpleUploadedFile("bank.gift", text.encode()), "mode": "apply"}
 
 
+def _grades_file(s: Scenario, target: str) -> dict[str, Any]:
+    """The gradebook's CSV file with a grade typed in for the class's pupil."""
+    assignment = s.assignments[target]
+    column = assessment_column(assignment.title, assignment.points)
+    text = f"username,{column}\n{s.pupil(target).username},0.75\n"
+    return {"file": SimpleUploadedFile("grades.csv", text.encode()), "mode": "apply"}
+
+
 def _right_answer(s: Scenario, target: str) -> dict[str, Any]:
     question = s.used[COURSE_OF_CLASS[target]]
     return {"response": {"option": question.keys.get(fraction=1).pk}, "revision": 2}
@@ -233,6 +242,14 @@ ENDPOINT_LIST = [
     Endpoint("class-assessments", "post", _cohort, T(ex.CLASS_RUN, ok=201), _new_quiz),
     Endpoint("gradebook", "get", _cohort, T(ex.CLASS_RUN, ok=200)),
     Endpoint("gradebook-csv", "get", _cohort, T(ex.CLASS_RUN, ok=200)),
+    Endpoint(
+        "gradebook-import",
+        "post",
+        _cohort,
+        T(ex.CLASS_RUN, ok=200),
+        _grades_file,
+        format="multipart",
+    ),
     Endpoint("grade-categories", "get", _cohort, T(ex.CLASS_RUN, ok=200)),
     Endpoint(
         "grade-categories",

@@ -28,10 +28,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
 
 from courses.assessments import services
+from courses.assessments.gradebook import assessment_column
 from courses.assessments.models import Assessment, Attempt
 from frontend import urls as frontend_urls
 from lms.accounts.models import Role
@@ -261,6 +263,14 @@ def _marks(s: Scenario, target: str) -> dict[str, Any]:
     return marks | {"feedback": "Clear and complete."}
 
 
+def _grades_file(s: Scenario, target: str) -> dict[str, Any]:
+    """The gradebook's CSV file with a grade typed in for the class's pupil."""
+    assignment = s.assignments[target]
+    column = assessment_column(assignment.title, assignment.points)
+    text = f"username,{column}\n{s.pupil(target).username},0.75\n"
+    return {"file": SimpleUploadedFile("grades.csv", text.encode()), "mode": "apply"}
+
+
 T = ex.table
 SHOWN = "200"  # a page shown
 SAVED = "302+"  # a form that saved, and redirected
@@ -327,6 +337,8 @@ PAGE_LIST = [
     Page("attempt-submit", "post", _own_attempt, T(ex.OWN_QUIZ_ATTEMPT, ok=SAVED)),
     # gradebooks and grades
     Page("gradebook", "get", _class, T(ex.CLASS_RUN, ok=SHOWN)),
+    Page("grades-import", "get", _class, T(ex.CLASS_RUN, ok=SHOWN)),
+    Page("grades-import", "post", _class, T(ex.CLASS_RUN, ok="200+"), _grades_file),
     Page(
         "grade-category-create",
         "post",

@@ -1,5 +1,5 @@
-"""The gradebook of a class, as JSON and as a CSV file, and its grade categories: for the
-class's teachers."""
+"""The gradebook of a class, as JSON and as a CSV file, grades imported from that file, and its
+grade categories: for the class's teachers."""
 
 from typing import Any
 
@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from courses import imports
 from courses import selectors as course_selectors
 from courses.assessments import policies, services
 from courses.assessments.api import serializers as s
@@ -113,3 +115,42 @@ class GradeCategoriesApi(APIView):
             cohort=cohort, by=request_person(request), **data.validated_data
         )
         return Response(s.CategoryOutput(category).data, status=status.HTTP_201_CREATED)
+
+
+class GradeImportInput(serializers.Serializer[None]):
+    file = serializers.FileField(help_text="The gradebook's CSV file with grades typed in.")
+    mode = serializers.ChoiceField(choices=("dry-run", "apply"))
+    encoding = serializers.ChoiceField(
+        choices=tuple(imports.ENCODINGS),
+        required=False,
+        allow_blank=True,
+        help_text="Empty or absent: UTF-8 (with or without BOM) is tried, then Windows-1251.",
+    )
+
+
+class GradesImportApi(APIView):
+    parser_classes = (MultiPartParser, FormParser)
+
+    @extend_schema(
+        operation_id="class_gradebook_import",
+        request={"multipart/form-data": GradeImportInput},
+        responses=OpenApiTypes.OBJECT,
+    )
+    def post(self, request: Request, cohort_id: int) -> Response:
+        """Grades from the gradebook's CSV file: a column per assessment, as exported; blank
+        cells change nothing. The dry run lists the changes and every error with its line;
+        apply sets every changed grade (by hand, with a history row), or none if any line has
+        an error."""
+        cohort = _taught(request, cohort_id)
+        data = GradeImportInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        report = services.grades_import(
+            cohort=cohort,
+            by=request_person(request),
+            data=upload.read(imports.MAX_FILE_BYTES + 1),
+            apply=data.validated_data["mode"] == "apply",
+            encoding=data.validated_data.get("encoding") or None,
+            file_name=upload.name or "",
+        )
+        return Response(report.as_dict())

@@ -71,6 +71,11 @@ urlpatterns += [
         name="gradebook-csv",
     ),
     path(
+        "classes/<int:cohort_id>/gradebook/import/",
+        gradebook.GradesImportApi.as_view(),
+        name="gradebook-import",
+    ),
+    path(
         "classes/<int:cohort_id>/grade-categories/",
         gradebook.GradeCategoriesApi.as_view(),
         name="grade-categories",

@@ -1,6 +1,7 @@
 """Writes of assessments, split by use case: the question bank (``bank``), quizzes and
 assignments of a class (``authoring``), a student's attempts (``attempts``), grades with
-their history (``grades``) and work marked by hand (``marking``).
+their history (``grades``), grades imported from a CSV file (``grade_import``) and work
+marked by hand (``marking``).
 Callers use this package's names."""
 
 from courses.assessments.services.attempts import answer_save, attempt_start, attempt_submit
@@ -19,6 +20,7 @@ from courses.assessments.services.bank import (
     question_update,
     questions_import_gift,
 )
+from courses.assessments.services.grade_import import GradeImportReport, grades_import
 from courses.assessments.services.grades import (
     attempt_autograde,
     grade_override,
@@ -34,6 +36,7 @@ __all__ = [
     "KEY_FIELDS",
     "QUESTION_FIELDS",
     "GiftImportReport",
+    "GradeImportReport",
     "answer_save",
     "assessment_create",
     "assessment_publish",
@@ -44,6 +47,7 @@ __all__ = [
     "grade_category_create",
     "grade_override",
     "grade_override_lift",
+    "grades_import",
     "grades_publish",
     "keys_check",
     "question_create",
