@@ -222,7 +222,7 @@ class QuestionForm(ServiceErrorsMixin, forms.Form):
         if kind == QuestionType.TRUE_FALSE:
             return 2
         rows = max(keys + 2, 4)
-        if asked and asked.isdigit():
+        if asked and asked.isascii() and asked.isdigit() and len(asked) <= 3:
             rows = max(rows, int(asked))
         return min(rows, MAX_KEY_ROWS)
 

@@ -54,13 +54,19 @@ def _field(question_id: int, part: int | None = None) -> str:
     return f"answer-{question_id}" if part is None else f"answer-{question_id}-{part}"
 
 
+def _count(given: str) -> int | None:
+    """A small whole number typed in a form ("3"), or None: not "²", "-1", " 3" or 10**5000."""
+    return int(given) if given.isascii() and given.isdigit() and len(given) <= 9 else None
+
+
 def _option_id(item: dict[str, Any], given: str) -> int | str:
     """The option a page's field names: options are numbered by their place on the pupil's
     paper, never by their ids (ids follow the order the author typed them in, which could give
     the right answer away). Anything else is passed on as it is, for the service to refuse."""
     options = item["options"]
-    if given.isdigit() and int(given) < len(options):
-        return int(options[int(given)]["id"])
+    place = _count(given)
+    if place is not None and place < len(options):
+        return int(options[place]["id"])
     return given
 
 
@@ -87,10 +93,10 @@ def response_from(post: QueryDict, item: dict[str, Any]) -> dict[str, Any] | Non
     if kind == QuestionType.ORDERING:
         places = []
         for index, option in enumerate(item["options"]):
-            given = post.get(_field(question, index), "")
-            if not given.isdigit():
+            place = _count(post.get(_field(question, index), ""))
+            if place is None:
                 return None
-            places.append((int(given), index, option["id"]))
+            places.append((place, index, option["id"]))
         return {"order": [option for _place, _index, option in sorted(places)]}
     return None
 
@@ -100,8 +106,8 @@ def _blank(response: dict[str, Any]) -> bool:
 
 
 def _revision(post: QueryDict, item: dict[str, Any]) -> int:
-    given = post.get(f"revision-{item['id']}", "")
-    return int(given) if given.isdigit() and int(given) > 0 else item["revision"] + 1
+    given = _count(post.get(f"revision-{item['id']}", ""))
+    return given if given is not None and given > 0 else item["revision"] + 1
 
 
 # --- shaping the paper for the page -------------------------------------------------------------

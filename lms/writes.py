@@ -73,3 +73,15 @@ def _move_unique_errors(error: DjangoValidationError, field: str) -> None:
     else:
         del error.error_dict[NON_FIELD_ERRORS]
     error.error_dict.setdefault(field, []).extend(unique)
+
+
+def text_check(value: str, field: str) -> str:
+    """Text typed by a person, refused if it holds a NUL character, which PostgreSQL cannot
+    store (forms and DRF refuse it; this guards text read straight from a request)."""
+    if "\x00" in value:
+        raise ApplicationError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={field: [_("The text holds a character that cannot be stored.")]},
+        )
+    return value

@@ -53,13 +53,13 @@ def secret_word(bank: Bank, answer: str, feedback: str, general_feedback: str = 
     )
 
 
-def essay_question(bank: Bank) -> Question:
+def essay_question(bank: Bank, title: str = "Describe") -> Question:
     """An essay, "Describe the lake", marked by hand, of 4 points."""
     return services.question_create(
         course=bank.classes.courses.course,
         by=bank.classes.person("author"),
         kind="essay",
-        title="Describe",
+        title=title,
         text_markdown="Describe the lake.",
         points=Decimal(4),
         keys=[],

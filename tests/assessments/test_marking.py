@@ -25,6 +25,7 @@ from courses.assessments.models import (
     RubricScore,
     SubmissionFile,
 )
+from courses.assessments.services.attempts import attempts_ungraded_requeue
 from tests.assessments.builders import (
     DUE,
     essay_assignment,
@@ -133,11 +134,19 @@ def test_a_pupil_hands_in_and_the_teacher_marks_publishes_and_marks_again(
     again = _mark(teacher, attempt["id"], {"rubric": _rubric_marks(assignment, "6", "3")})
     assert again.status_code == 200, again.content
     history = teacher.get(f"/api/v1/assessments/{assignment.pk}/grades/{student.pk}/history/")
-    assert [(row["source"], row["points_after"], row["reason"]) for row in history.json()] == [
-        ("person", "8.00", "Attempt 1 marked."),
-        ("person", "8.00", "Grades published."),
-        ("person", "9.00", "Attempt 1 marked again."),
+    assert [
+        (row["source"], row["points_after"], row["state_after"], row["reason"])
+        for row in history.json()
+    ] == [
+        ("person", "8.00", "draft", "Attempt 1 marked."),
+        ("person", "8.00", "published", "Grades published."),
+        ("person", "9.00", "draft", "Attempt 1 marked again."),
     ]
+    # the new marks wait for the teacher to publish them again; until then nothing shows
+    hidden = pupil.get(f"/api/v1/attempts/{attempt['id']}/").json()
+    assert (hidden["score"], hidden["revealed"], hidden["feedback"]) == (None, False, "")
+    teacher.post(f"/api/v1/assessments/{assignment.pk}/grades/publish/")
+    assert pupil.get(f"/api/v1/attempts/{attempt['id']}/").json()["score"] == "9.00"
     assert RubricScore.objects.filter(attempt_id=attempt["id"]).count() == 2
     assert len(stored_files(media_root)) == 1
 
@@ -496,3 +505,57 @@ def test_the_marking_queue_is_one_query_at_any_size(
     assert len(response.json()) == size
     # the class, may the reader manage it, and the queue itself
     assert len(queries) == 3, [query["sql"] for query in queries]
+
+
+def test_the_grading_jobs_never_touch_a_hand_in(
+    bank: Bank, clock: Callable[[datetime], None]
+) -> None:
+    # given a hand-in that waits for its teacher longer than the requeue delay
+    clock(DUE - timedelta(days=1))
+    assignment = essay_assignment(bank)
+    attempt = services.submission_hand_in(
+        assessment=assignment, student=bank.classes.person("student_a1"), text="Mine"
+    )
+    clock(DUE - timedelta(days=1) + timedelta(minutes=10))
+    # when the periodic job asks for ungraded work and the grading task runs on it
+    assert attempts_ungraded_requeue(older_than=timedelta(minutes=2)) == 0
+    assert services.attempt_autograde(attempt_id=attempt.pk) is None
+    # then it still waits in the marking queue, with no grade
+    attempt.refresh_from_db()
+    assert (attempt.state, attempt.score) == ("submitted", None)
+    assert not GradeChange.objects.exists()
+
+
+def test_an_answered_essay_waits_even_when_a_later_essay_is_blank(
+    bank: Bank,
+    clock: Callable[[datetime], None],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    clock(DUE - timedelta(days=1))
+    essays = [essay_question(bank, title=title) for title in ("First essay", "Second essay")]
+    teacher = bank.classes.person("class_teacher")
+    quiz = services.assessment_create(
+        cohort=bank.classes.cohorts["a1"],
+        by=teacher,
+        kind="quiz",
+        title="Two essays",
+        due_at=DUE,
+        reveal="after_submit",
+        questions=[{"question": essay.pk, "points": "4"} for essay in essays],
+    )
+    services.assessment_publish(assessment=quiz, by=teacher)
+    student = bank.classes.person("student_a1")
+    attempt = services.attempt_start(assessment=quiz, student=student)
+    first_on_paper = attempt.questions[0]["question"]
+    services.answer_save(
+        attempt=attempt,
+        student=student,
+        question_id=first_on_paper,
+        response={"text": "Only this one."},
+        revision=1,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.attempt_submit(attempt=attempt, student=student)
+    attempt.refresh_from_db()
+    assert attempt.state == "submitted"  # waits for the teacher: no score shown, no grade
+    assert not Grade.objects.filter(assessment=quiz, points__isnull=False).exists()

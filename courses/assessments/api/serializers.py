@@ -207,7 +207,9 @@ class AnswerInput(serializers.Serializer[Any]):
         )
     )
     revision = serializers.IntegerField(
-        min_value=1, help_text="Counts this answer's saves; an older or repeated save is ignored."
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Counts this answer's saves; an older or repeated save is ignored.",
     )
 
 
@@ -239,6 +241,8 @@ class GradeChangeOutput(serializers.ModelSerializer[GradeChange]):
             "by",
             "points_before",
             "points_after",
+            "state_before",
+            "state_after",
             "reason",
             "attempt",
             "at",

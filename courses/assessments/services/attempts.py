@@ -265,6 +265,17 @@ def _answer_save(
     return answer
 
 
+def _holds_nul(value: Any) -> bool:
+    """Does any text in the response hold a NUL character (which PostgreSQL cannot store)?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def response_check(question: Question, key_ids: list[int], response: dict[str, Any]) -> None:
     """Refuse a response that is not an answer to this question (a field error, never a 500):
     option ids must be the question's own."""
@@ -276,6 +287,8 @@ def response_check(question: Question, key_ids: list[int], response: dict[str, A
 
     kind = question.kind
     ids = set(key_ids)
+    if _holds_nul(response):
+        raise bad(_("The text holds a character that cannot be stored."))
     if kind in (QuestionType.SINGLE, QuestionType.TRUE_FALSE):
         option = response.get("option")
         if not isinstance(option, int) or option not in ids:
@@ -298,7 +311,12 @@ def response_check(question: Question, key_ids: list[int], response: dict[str, A
     elif kind == QuestionType.MATCHING:
         pairs = response.get("pairs")
         if not isinstance(pairs, dict) or not all(
-            isinstance(value, str) and key.isdigit() and int(key) in ids
+            isinstance(value, str)
+            and len(value) <= 500
+            and key.isascii()
+            and key.isdigit()
+            and len(key) <= 18
+            and int(key) in ids
             for key, value in pairs.items()
         ):
             raise bad(_("Match each prompt with one of the answers."))
@@ -317,7 +335,10 @@ def attempts_ungraded_requeue(*, older_than: timedelta, limit: int = 500) -> int
 
     cutoff = timezone.now() - older_than
     stale = Attempt.objects.filter(
-        state=AttemptState.SUBMITTED, graded_at__isnull=True, submitted_at__lt=cutoff
+        state=AttemptState.SUBMITTED,
+        graded_at__isnull=True,
+        submitted_at__lt=cutoff,
+        assessment__kind=AssessmentKind.QUIZ,  # an assignment waits for a person, not the job
     ).values_list("pk", flat=True)[:limit]
     ids = list(stale)
     for attempt_id in ids:

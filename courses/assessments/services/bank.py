@@ -20,7 +20,14 @@ from django.utils.translation import gettext as _
 
 from courses.assessments import gift, policies
 from courses.assessments.grading import QuestionType
-from courses.assessments.models import Attempt, Objective, Question, QuestionKey
+from courses.assessments.models import (
+    Answer,
+    AssessmentQuestion,
+    Attempt,
+    Objective,
+    Question,
+    QuestionKey,
+)
 from courses.content import markdown_to_safe_html
 from courses.models import Course
 from lms.accounts.models import User
@@ -145,12 +152,21 @@ def question_create(
 
 @transaction.atomic
 def question_update(*, question: Question, by: User, data: dict[str, Any]) -> Question:
-    """Change a question; ``keys``, when given, replace all of its keys."""
+    """Change a question; ``keys``, when given, replace all of its keys (of a question in use,
+    they are corrected in place: same number, same ids)."""
     if not policies.can_manage_bank(by, question.course):
         raise PermissionDenied
     data = dict(data)
     keys = data.pop("keys", None)
     codes = data.pop("objectives", None)
+    in_use = _in_use(question)
+    if in_use and data.get("kind", question.kind) != question.kind:
+        raise ApplicationError(
+            "in_use",
+            _("This question is used in a quiz or was answered by pupils: its type stays."),
+            fields={"kind": [_("Make a new question of the other type instead.")]},
+            status_code=409,
+        )
     fields_assign(question, data, QUESTION_FIELDS)
     if keys is None and "kind" in data:
         keys = [{name: getattr(key, name) for name in KEY_FIELDS} for key in question.keys.all()]
@@ -159,13 +175,55 @@ def question_update(*, question: Question, by: User, data: dict[str, Any]) -> Qu
     question.text_html = markdown_to_safe_html(question.text_markdown)
     validated_save(question)
     if keys is not None:
-        _keys_write(question, keys)
+        if in_use:
+            _keys_update_in_place(question, keys)
+        else:
+            _keys_write(question, keys)
     if codes is not None:
         question.objectives.set(_objectives(question.course, codes))
     return question
 
 
-@transaction.atomic
+def _in_use(question: Question) -> bool:
+    """Is the question on a quiz, or on a pupil's paper? Its keys' ids are then in papers and
+    answers, so they must stay."""
+    return (
+        AssessmentQuestion.objects.filter(question=question).exists()
+        or Answer.objects.filter(question=question).exists()
+        or _drawn_for_an_attempt(question)
+    )
+
+
+def _keys_update_in_place(question: Question, keys: list[dict[str, Any]]) -> None:
+    """Change the keys of a question in use, each keeping its id: papers and answers refer to
+    them. Adding or removing an option would change papers pupils already hold: refused."""
+    existing = list(question.keys.order_by("position", "pk"))
+    if len(keys) != len(existing):
+        raise ApplicationError(
+            "in_use",
+            _(
+                "This question is used in a quiz or was answered by pupils: its options can be "
+                "corrected, but none added or removed. Make a new question instead."
+            ),
+            fields={"keys": [_("Keep the number of options.")]},
+            status_code=409,
+        )
+    for position, (key, data) in enumerate(zip(existing, keys, strict=True)):
+        fields_assign(key, data, KEY_FIELDS)
+        key.position = position
+        try:
+            key.full_clean(exclude=["question"])
+        except DjangoValidationError as error:
+            messages = [
+                _("Option %(number)s: %(message)s") % {"number": position + 1, "message": message}
+                for message in error.messages
+            ]
+            raise ApplicationError(
+                "invalid", _("Some fields are not valid."), fields={"keys": messages}
+            ) from error
+        key.save()
+
+
 def _drawn_for_an_attempt(question: Question) -> bool:
     """Was the question drawn at random onto a pupil's paper? (A drawn question is in no slot
     of the quiz, so the database cannot protect it; the papers of the quizzes of the course

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from courses import imports
 from courses.assessments import policies
 from courses.assessments.gradebook import assessment_column
-from courses.assessments.models import Assessment, Grade, GradeSource
+from courses.assessments.models import Assessment, Grade, GradeSource, GradeState
 from courses.assessments.services.grades import _grade_change, _grade_locked
 from courses.models import Cohort, Enrolment
 from lms.accounts.models import User
@@ -218,6 +218,14 @@ def grades_import(
         raise _refused(_("The file is larger than 5 MB; split it into smaller files."))
     parsed = imports.csv_read(data, encoding)
     with transaction.atomic():
+        if apply:
+            # The plan's "before" must still hold when it is written: a marking or an override
+            # of the class's grades committing meanwhile waits until the import is done.
+            list(
+                Grade.objects.select_for_update()
+                .filter(assessment__cohort=cohort)
+                .values_list("pk", flat=True)
+            )
         rows = _plan(cohort, parsed)
         report = GradeImportReport(encoding=parsed.encoding, applied=False, rows=rows)
         if not apply or report.has_errors:
@@ -235,6 +243,7 @@ def grades_import(
                     by=by,
                     reason=reason,
                     overridden=True,
+                    state=GradeState.DRAFT,  # the teacher publishes imported grades
                 )
         report.applied = True
     return report

@@ -105,7 +105,12 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
     attempt = (
         Attempt.objects.select_for_update()
         .select_related("assessment")
-        .filter(pk=attempt_id, state=AttemptState.SUBMITTED, graded_at__isnull=True)
+        .filter(
+            pk=attempt_id,
+            state=AttemptState.SUBMITTED,
+            graded_at__isnull=True,
+            assessment__kind=AssessmentKind.QUIZ,  # an assignment is marked by a person
+        )
         .first()
     )
     if attempt is None:
@@ -128,7 +133,8 @@ def attempt_autograde(*, attempt_id: int) -> Attempt | None:
         response = answer[1] if answer is not None else {}
         outcome = grading.score(kinds[question_id], keys_by_question[question_id], response)
         if outcome is None:
-            waiting_for_a_person = answer is not None
+            # An answered essay waits for the teacher, whatever the other essays hold.
+            waiting_for_a_person = waiting_for_a_person or answer is not None
             continue
         earned = grading.points_for(outcome.fraction, Decimal(item["points"]))
         total += earned

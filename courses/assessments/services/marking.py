@@ -28,6 +28,7 @@ from courses.assessments.models import (
     AttemptState,
     Grade,
     GradeSource,
+    GradeState,
     LatePolicy,
     Question,
     RubricScore,
@@ -36,12 +37,12 @@ from courses.assessments.models import (
 from courses.assessments.services.attempts import late_days
 from courses.assessments.services.grades import (
     _grade_change,
-    _grade_from_attempts,
     _grade_locked,
     points_from_attempts,
 )
 from lms.accounts.models import User
 from lms.errors import ApplicationError, FieldErrors
+from lms.writes import text_check
 
 TEXT_LIMIT = 50_000
 COMMENT_LIMIT = 5_000
@@ -124,6 +125,7 @@ def submission_hand_in(
             "not_an_assignment", _("A quiz is attempted, not handed in."), status_code=400
         )
     files = files or []
+    text_check(text, "text")
     if len(text) > TEXT_LIMIT:
         raise _invalid({"text": [_("Write at most %(limit)s characters.") % {"limit": TEXT_LIMIT}]})
     if not text.strip() and not files:
@@ -193,7 +195,7 @@ def _points(value: Any, most: Decimal, field: str) -> Decimal:
 
 
 def _comment(value: Any, field: str) -> str:
-    comment = str(value or "")
+    comment = text_check(str(value or ""), field)
     if len(comment) > COMMENT_LIMIT:
         raise _invalid(
             {field: [_("Write at most %(limit)s characters.") % {"limit": COMMENT_LIMIT}]}
@@ -303,7 +305,20 @@ def attempt_mark(
     reason = (
         _("Attempt %(number)s marked.") if first_marking else _("Attempt %(number)s marked again.")
     ) % {"number": attempt.number}
-    _grade_from_attempts(attempt, source=GradeSource.PERSON, by=by, reason=reason)
+    # New marks are the teacher's to release: a published grade goes back to a draft (its
+    # history says so), and the pupil sees the marks and feedback once it is published again.
+    grade = _grade_locked(assessment, attempt.student_id)
+    _grade_change(
+        grade,
+        points=grade.points
+        if grade.overridden
+        else points_from_attempts(assessment, attempt.student_id),
+        source=GradeSource.PERSON,
+        by=by,
+        reason=reason,
+        attempt=attempt,
+        state=GradeState.DRAFT,
+    )
     return attempt
 
 
@@ -313,7 +328,7 @@ def grade_override_lift(*, assessment: Assessment, student: User, by: User, reas
     give (nothing when none is marked), recorded with a reason."""
     if not policies.can_manage_assessments(by, assessment.cohort):
         raise PermissionDenied
-    if not reason.strip():
+    if not text_check(reason, "reason").strip():
         raise _invalid({"reason": [_("Say why the grade is changed.")]})
     grade = _grade_locked(assessment, student.pk)
     if not grade.overridden:
