@@ -4,6 +4,7 @@ from frontend import (
     assessment_pages,
     bank_pages,
     class_pages,
+    classroom_pages,
     course_pages,
     gradebook_pages,
     marking_pages,
@@ -142,4 +143,15 @@ urlpatterns += [
         name="class-marking-queue",
     ),
     path("attempts/<int:attempt_id>/mark/", marking_pages.attempt_mark, name="attempt-mark"),
+]
+
+# Classrooms of schools (smart classrooms and the rooms that join live lessons).
+urlpatterns += [
+    path("classrooms/", classroom_pages.classroom_list, name="classroom-list"),
+    path("classrooms/<int:classroom_id>/", classroom_pages.classroom_edit, name="classroom-edit"),
+    path(
+        "classrooms/<int:classroom_id>/delete/",
+        classroom_pages.classroom_delete,
+        name="classroom-delete",
+    ),
 ]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "lms.accounts",
     "courses",
     "courses.assessments",
+    "classrooms",
     "frontend",
 ]
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("lms.accounts.api.urls")),
     path("", include("courses.api.urls")),
     path("", include("courses.assessments.api.urls")),
+    path("", include("classrooms.api.urls")),
 ]
 
 urlpatterns = [

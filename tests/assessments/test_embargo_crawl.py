@@ -275,6 +275,8 @@ def path_values(p: Planted) -> dict[str, tuple[int, ...]]:
         "lesson_id": (lesson.pk,),
         "file_id": (p.lesson_file.pk, p.submission_file.pk),
         "teacher_id": tuple(cohort.teachers.values_list("pk", flat=True)),
+        # classrooms hold no answer or grade, and none is a pupil's to see: any id will do
+        "classroom_id": (0,),
         "classes.id": (cohort.pk,),
         "courses.id": (course.pk,),
         "modules.id": (lesson.module_id,),

@@ -1,0 +1,35 @@
+"""Reads of classrooms, scoped to the reader (the same rule as ``policies.can_view_classroom``,
+as a query)."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from classrooms.models import Classroom
+from classrooms.policies import STAFF_ROLES
+from lms.accounts import policies as accounts_policies
+from lms.accounts.models import School
+
+
+def classroom_list_visible(*, user: Any) -> QuerySet[Classroom]:
+    rooms = Classroom.objects.select_related("school")
+    if accounts_policies.is_platform_admin(user):
+        return rooms
+    if not (user.is_authenticated and user.is_active):
+        return rooms.none()
+    if accounts_policies.is_region_admin(user):
+        return rooms.filter(school__region_id=user.region_id)
+    if user.role in STAFF_ROLES and user.school_id is not None:
+        return rooms.filter(school__region_id=user.school.region_id)
+    return rooms.none()
+
+
+def schools_managed(*, user: Any) -> QuerySet[School]:
+    """The schools whose classrooms ``user`` registers (``policies.can_manage_classrooms``)."""
+    if accounts_policies.is_platform_admin(user):
+        return School.objects.all()
+    if accounts_policies.is_region_admin(user):
+        return School.objects.filter(region_id=user.region_id)
+    if accounts_policies.is_school_admin(user):
+        return School.objects.filter(pk=user.school_id)
+    return School.objects.none()
