@@ -1,9 +1,10 @@
-"""Who may see and register classrooms."""
+"""Who may see and register classrooms, and schedule and see live lessons."""
 
 from typing import Any
 
-from classrooms.models import Classroom
+from classrooms.models import Classroom, LiveLesson
 from courses import policies as course_policies
+from courses.models import Cohort
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import Role, School
 
@@ -33,3 +34,33 @@ def can_view_classroom(user: Any, classroom: Classroom) -> bool:
 
 def can_register_somewhere(user: Any) -> bool:
     return accounts_policies.can_use_admin(user)
+
+
+def teaches(user: Any, cohort: Cohort) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.TEACHER
+        and cohort.teachers.filter(pk=user.pk).exists()
+    )
+
+
+def can_schedule(user: Any, cohort: Cohort) -> bool:
+    """Schedule, move and cancel a class's live lessons: its teachers (and the platform
+    administrator)."""
+    return accounts_policies.is_platform_admin(user) or teaches(user, cohort)
+
+
+def can_view_lesson(user: Any, lesson: LiveLesson) -> bool:
+    """See a live lesson: who schedules it, its class's pupils, the facilitators of its
+    rooms, and those who run the class's school."""
+    cohort = lesson.cohort
+    if can_schedule(user, cohort) or course_policies.can_manage_cohort(user, cohort):
+        return True
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.role == Role.STUDENT:
+        return cohort.enrolments.filter(student_id=user.pk).exists()
+    if user.role == Role.FACILITATOR:
+        return lesson.spokes.filter(facilitator_id=user.pk).exists()
+    return False

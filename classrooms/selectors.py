@@ -5,8 +5,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from classrooms.models import Classroom
+from classrooms.models import Classroom, LiveLesson
 from classrooms.policies import STAFF_ROLES
+from courses.models import Cohort
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import School
 
@@ -33,3 +34,12 @@ def schools_managed(*, user: Any) -> QuerySet[School]:
     if accounts_policies.is_school_admin(user):
         return School.objects.filter(pk=user.school_id)
     return School.objects.none()
+
+
+def live_lessons_of_class(*, cohort: Cohort) -> QuerySet[LiveLesson]:
+    return (
+        LiveLesson.objects.filter(cohort=cohort)
+        .select_related("hub__school", "teacher")
+        .prefetch_related("spokes__classroom__school", "spokes__facilitator")
+        .order_by("starts_at", "pk")
+    )
