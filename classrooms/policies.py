@@ -64,3 +64,16 @@ def can_view_lesson(user: Any, lesson: LiveLesson) -> bool:
     if user.role == Role.FACILITATOR:
         return lesson.spokes.filter(facilitator_id=user.pk).exists()
     return False
+
+
+def can_view_lesson_list(user: Any, cohort: Cohort) -> bool:
+    """See the list of a class's live lessons (empty or not): who schedules them, the class's
+    pupils and those who run its school."""
+    if can_schedule(user, cohort) or course_policies.can_manage_cohort(user, cohort):
+        return True
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.STUDENT
+        and cohort.enrolments.filter(student_id=user.pk).exists()
+    )

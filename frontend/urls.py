@@ -7,6 +7,7 @@ from frontend import (
     classroom_pages,
     course_pages,
     gradebook_pages,
+    live_lesson_pages,
     marking_pages,
     quiz_pages,
     views,
@@ -153,5 +154,24 @@ urlpatterns += [
         "classrooms/<int:classroom_id>/delete/",
         classroom_pages.classroom_delete,
         name="classroom-delete",
+    ),
+]
+
+# Live lessons of a class (scheduling; the lesson room comes with the realtime work).
+urlpatterns += [
+    path(
+        "classes/<int:class_id>/live-lessons/",
+        live_lesson_pages.live_lesson_list,
+        name="live-lessons",
+    ),
+    path(
+        "live-lessons/<int:lesson_id>/",
+        live_lesson_pages.live_lesson_detail,
+        name="live-lesson-detail",
+    ),
+    path(
+        "live-lessons/<int:lesson_id>/cancel/",
+        live_lesson_pages.live_lesson_cancel,
+        name="live-lesson-cancel",
     ),
 ]
