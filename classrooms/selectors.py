@@ -5,8 +5,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from classrooms import policies
 from classrooms.models import Classroom, LiveLesson
-from classrooms.policies import STAFF_ROLES
 from courses.models import Cohort
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import School
@@ -20,7 +20,7 @@ def classroom_list_visible(*, user: Any) -> QuerySet[Classroom]:
         return rooms.none()
     if accounts_policies.is_region_admin(user):
         return rooms.filter(school__region_id=user.region_id)
-    if user.role in STAFF_ROLES and user.school_id is not None:
+    if user.role in policies.STAFF_ROLES and user.school_id is not None:
         return rooms.filter(school__region_id=user.school.region_id)
     return rooms.none()
 
@@ -43,3 +43,15 @@ def live_lessons_of_class(*, cohort: Cohort) -> QuerySet[LiveLesson]:
         .prefetch_related("spokes__classroom__school", "spokes__facilitator")
         .order_by("starts_at", "pk")
     )
+
+
+def live_lesson_visible(*, user: Any, lesson_id: int) -> LiveLesson | None:
+    """The live lesson, if the reader may see it (``policies.can_view_lesson``)."""
+    lesson = (
+        LiveLesson.objects.select_related("cohort__term__school", "hub__school", "teacher")
+        .filter(pk=lesson_id)
+        .first()
+    )
+    if lesson is None or not policies.can_view_lesson(user, lesson):
+        return None
+    return lesson

@@ -1,7 +1,11 @@
 """What lessons may carry as files: the allow-list of types, read from a file's bytes, and how
 each type is served (shown in the page, or only downloaded)."""
 
+import posixpath
+
 import filetype
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse
 
 # Types recognised from their first bytes, and whether a browser may show them inline. SVG,
 # HTML and anything else that can carry script is not on the list at all.
@@ -48,3 +52,25 @@ def allowed_for(kind: str, content_type: str | None) -> bool:
 
 def shown_inline(content_type: str) -> bool:
     return content_type.startswith(INLINE_PREFIXES)
+
+
+def clean_file_name(name: str) -> str:
+    """Only the last part of an uploaded file's name, without path separators or control
+    characters (it is shown and sent back as the download's name, never used on disk)."""
+    base = posixpath.basename(name.replace("\\", "/"))
+    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\"')
+    return (base.strip(". ") or "file")[:200]
+
+
+def stored_file_response(stored: FieldFile, *, content_type: str, name: str) -> FileResponse:
+    """A stored upload, with the type found in its bytes: shown in the page only for images,
+    audio, video and PDF, downloaded otherwise, and browsers told not to guess types."""
+    response = FileResponse(
+        stored.open("rb"),
+        content_type=content_type,
+        as_attachment=not shown_inline(content_type),
+        filename=name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -117,12 +117,7 @@ def grades_import(request: HttpRequest, class_id: int) -> HttpResponse:
                     file_name=upload.name or "",
                 )
             except ApplicationError as refused:
-                error = (
-                    " ".join(
-                        message for messages_ in refused.fields.values() for message in messages_
-                    )
-                    or refused.message
-                )
+                error = refused.text()
             else:
                 report = result.as_dict()
                 if result.applied:
@@ -173,10 +168,7 @@ def grade_detail(request: HttpRequest, assessment_id: int, student_id: int) -> H
                 "frontend:grade-detail", assessment_id=assessment.pk, student_id=student.pk
             )
         except ApplicationError as error:
-            lift_error = (
-                " ".join(message for messages_ in error.fields.values() for message in messages_)
-                or error.message
-            )
+            lift_error = error.text()
     elif request.method == "POST":
         if form.is_valid():
             try:

@@ -125,12 +125,8 @@ def live_lesson_list(request: HttpRequest, class_id: int) -> HttpResponse:
 
 
 def _lesson(request: HttpRequest, lesson_id: int) -> LiveLesson:
-    lesson = (
-        LiveLesson.objects.select_related("cohort__term__school", "hub__school", "teacher")
-        .filter(pk=lesson_id)
-        .first()
-    )
-    if lesson is None or not policies.can_view_lesson(request.user, lesson):
+    lesson = selectors.live_lesson_visible(user=request.user, lesson_id=lesson_id)
+    if lesson is None:
         raise Http404
     return lesson
 
@@ -190,6 +186,5 @@ def live_lesson_cancel(request: HttpRequest, lesson_id: int) -> HttpResponse:
         )
         messages.success(request, _("The live lesson was cancelled."))
     except ApplicationError as error:
-        text = " ".join(m for ms in error.fields.values() for m in ms) or error.message
-        messages.error(request, text)
+        messages.error(request, error.text())
     return redirect("frontend:live-lesson-detail", lesson_id=lesson.pk)

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from courses.assessments import policies, selectors, services
-from courses.assessments.models import Assessment, AssessmentKind, Attempt, AttemptState
+from courses.assessments.models import Assessment, AssessmentKind, Attempt
 from courses.models import Cohort
 from frontend.assessment_pages import managed_assessment, taught_cohort, user_of, visible_assessment
 from lms.errors import ApplicationError
@@ -110,15 +110,9 @@ def submissions(request: HttpRequest, assessment_id: int) -> HttpResponse:
 
 
 def _attempt_to_mark(request: HttpRequest, attempt_id: int) -> Attempt:
-    attempt = (
-        Attempt.objects.select_related("assessment__cohort", "student")
-        .filter(pk=attempt_id)
-        .exclude(state=AttemptState.IN_PROGRESS)
-        .first()
-    )
-    if attempt is None or not policies.can_manage_assessments(
-        request.user, attempt.assessment.cohort
-    ):
+    """A handed-in attempt of a class the reader teaches; anything else is not found."""
+    attempt = selectors.attempt_to_mark(user=request.user, attempt_id=attempt_id)
+    if attempt is None:
         raise Http404
     return attempt
 

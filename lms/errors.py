@@ -38,6 +38,13 @@ class ApplicationError(Exception):
         self.fields = fields or {}
         self.status_code = status_code
 
+    def text(self) -> str:
+        """Every field message in one line (or the message when there is none): for a page
+        that shows the refusal as a message rather than next to form fields."""
+        return " ".join(message for messages in self.fields.values() for message in messages) or (
+            self.message
+        )
+
     @classmethod
     def from_validation_error(cls, error: DjangoValidationError) -> "ApplicationError":
         if hasattr(error, "error_dict"):

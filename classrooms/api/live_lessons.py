@@ -45,12 +45,8 @@ def _rooms(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lesson(request: Request, lesson_id: int) -> LiveLesson:
-    lesson = (
-        LiveLesson.objects.select_related("cohort__term__school", "hub__school", "teacher")
-        .filter(pk=lesson_id)
-        .first()
-    )
-    if lesson is None or not policies.can_view_lesson(request.user, lesson):
+    lesson = selectors.live_lesson_visible(user=request.user, lesson_id=lesson_id)
+    if lesson is None:
         raise Http404
     return lesson
 

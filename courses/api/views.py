@@ -511,12 +511,6 @@ class LessonFileDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request: Request, file_id: int) -> FileResponse:
         lesson_file = _visible_file(request, file_id)
-        response = FileResponse(
-            lesson_file.file.open("rb"),
-            content_type=lesson_file.content_type,
-            as_attachment=not uploads.shown_inline(lesson_file.content_type),
-            filename=lesson_file.original_name,
+        return uploads.stored_file_response(
+            lesson_file.file, content_type=lesson_file.content_type, name=lesson_file.original_name
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=86400"
-        return response

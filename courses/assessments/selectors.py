@@ -338,6 +338,20 @@ def submissions_for_assessment(*, assessment: Assessment) -> list[dict[str, Any]
     ]
 
 
+def attempt_to_mark(*, user: Any, attempt_id: int) -> Attempt | None:
+    """A handed-in attempt of a class the reader teaches (or the platform administrator);
+    None for anything else, an attempt in progress included."""
+    attempt = (
+        Attempt.objects.select_related("assessment__cohort", "student")
+        .filter(pk=attempt_id)
+        .exclude(state=AttemptState.IN_PROGRESS)
+        .first()
+    )
+    if attempt is None or not policies.can_manage_assessments(user, attempt.assessment.cohort):
+        return None
+    return attempt
+
+
 def attempt_for_marking(*, attempt: Attempt) -> dict[str, Any]:
     """A handed-in attempt as its teacher marks it: the pupil's answers with the right ones,
     the automatic points, the essays and rubric with the marks given so far."""

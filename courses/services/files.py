@@ -1,7 +1,5 @@
 """A lesson's files: its video and attachments, checked from their bytes when uploaded."""
 
-import posixpath
-
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -18,13 +16,6 @@ from lms.errors import ApplicationError
 
 def _refuse(message: str) -> ApplicationError:
     return ApplicationError("invalid", _("Some fields are not valid."), fields={"file": [message]})
-
-
-def _clean_name(name: str) -> str:
-    """Only the last part of a name, without path separators or control characters."""
-    base = posixpath.basename(name.replace("\\", "/"))
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\"')
-    return (base.strip(". ") or "file")[:200]
 
 
 @transaction.atomic
@@ -55,7 +46,7 @@ def lesson_file_add(*, lesson: Lesson, by: User, upload: UploadedFile, kind: str
     lesson_file = LessonFile(
         lesson=lesson,
         kind=kind,
-        original_name=_clean_name(upload.name or "file"),
+        original_name=uploads.clean_file_name(upload.name or "file"),
         content_type=content_type or "application/octet-stream",
         size=upload.size,
     )

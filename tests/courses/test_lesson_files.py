@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from courses import services
 from courses.models import Lesson, LessonFile
-from courses.services.files import _clean_name
+from courses.uploads import clean_file_name
 from tests.accounts.expectations import assert_error
 from tests.courses.conftest import Courses
 from tests.courses.factories import Classes, make_classes
@@ -221,8 +221,8 @@ def test_missing_file_is_refused(courses: Courses, media_root: Path) -> None:
         ("x" * 300 + ".pdf", "x" * 200),
     ],
 )
-def test_clean_name(name: str, expected: str) -> None:
-    assert _clean_name(name) == expected
+def testclean_file_name(name: str, expected: str) -> None:
+    assert clean_file_name(name) == expected
 
 
 def assert_stored_safely(lesson_file: LessonFile, media_root: Path) -> None:
@@ -254,7 +254,7 @@ def test_service_neutralises_path_tricks(courses: Courses, media_root: Path, nam
     lesson_file = services.lesson_file_add(
         lesson=courses.lesson_published, by=courses.author, upload=upload_file, kind="attachment"
     )
-    assert lesson_file.original_name == _clean_name(name)
+    assert lesson_file.original_name == clean_file_name(name)
     assert_clean(lesson_file.original_name)
     assert_stored_safely(lesson_file, media_root)
 

@@ -2,8 +2,6 @@
 what waits for them, read a submission and mark it (and may mark it again), and may lift an
 override to give the grade back to the marked work."""
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
@@ -20,21 +18,15 @@ from courses import uploads
 from courses.assessments import policies, selectors, services
 from courses.assessments.api import serializers as s
 from courses.assessments.api.taking import _assessment, _managed, _pupil
-from courses.assessments.models import Attempt, AttemptState, SubmissionFile
+from courses.assessments.models import Attempt, SubmissionFile
+from courses.models import Cohort
 from lms.accounts.api.requests import request_person
 
 
 def _attempt_to_mark(request: Request, attempt_id: int) -> Attempt:
     """A handed-in attempt of a class the reader teaches; anything else is not found."""
-    attempt = (
-        Attempt.objects.select_related("assessment__cohort", "student")
-        .filter(pk=attempt_id)
-        .exclude(state=AttemptState.IN_PROGRESS)
-        .first()
-    )
-    if attempt is None or not policies.can_manage_assessments(
-        request.user, attempt.assessment.cohort
-    ):
+    attempt = selectors.attempt_to_mark(user=request.user, attempt_id=attempt_id)
+    if attempt is None:
         raise Http404
     return attempt
 
@@ -78,7 +70,7 @@ class CohortMarkingQueueApi(APIView):
         )
         if not policies.can_manage_assessments(request.user, cohort):
             raise PermissionDenied
-        cohorts: Any = type(cohort).objects.filter(pk=cohort.pk)
+        cohorts = Cohort.objects.filter(pk=cohort.pk)
         return Response(selectors.marking_queue(cohorts=cohorts))
 
 
@@ -149,12 +141,6 @@ class SubmissionFileDownloadApi(APIView):
             or policies.can_manage_assessments(request.user, item.attempt.assessment.cohort)
         ):
             raise Http404
-        response = FileResponse(
-            item.file.open("rb"),
-            content_type=item.content_type,
-            as_attachment=not uploads.shown_inline(item.content_type),
-            filename=item.original_name,
+        return uploads.stored_file_response(
+            item.file, content_type=item.content_type, name=item.original_name
         )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, max-age=86400"
-        return response

@@ -101,6 +101,38 @@ def _paper(assessment: Assessment, seed: int) -> list[dict[str, Any]]:
     return items
 
 
+def attempts_taken(assessment: Assessment, student: User, now: datetime) -> int:
+    """How many attempts (hand-ins) the student has made, once it is sure they may make
+    another now: the assessment is open, not closed, not past due when late work is refused,
+    and attempts are left. The server's clock decides."""
+    quiz = assessment.kind == AssessmentKind.QUIZ
+    if assessment.opens_at is not None and now < assessment.opens_at:
+        raise _refuse(
+            "not_open",
+            _("This quiz is not open yet.") if quiz else _("This assignment is not open yet."),
+        )
+    if assessment.closes_at is not None and now >= assessment.closes_at:
+        raise _refuse(
+            "closed", _("This quiz is closed.") if quiz else _("This assignment is closed.")
+        )
+    if assessment.late_policy == LatePolicy.NONE_ACCEPTED and now >= assessment.due_at:
+        raise _refuse(
+            "past_due",
+            _("This quiz was due and late work is not accepted.")
+            if quiz
+            else _("This assignment was due and late work is not accepted."),
+        )
+    done = Attempt.objects.filter(assessment=assessment, student=student).count()
+    if done >= assessment.max_attempts:
+        raise _refuse(
+            "no_attempts_left",
+            _("You have used all your attempts.")
+            if quiz
+            else _("You have used all your hand-ins."),
+        )
+    return done
+
+
 def attempt_start(*, assessment: Assessment, student: User) -> Attempt:
     """The student's attempt in progress (resumed), or a new one if the rules allow it."""
     if not policies.can_take(student, assessment):
@@ -126,15 +158,7 @@ def attempt_start(*, assessment: Assessment, student: User) -> Attempt:
 @transaction.atomic
 def _attempt_new(*, assessment: Assessment, student: User) -> Attempt:
     now = timezone.now()
-    if assessment.opens_at is not None and now < assessment.opens_at:
-        raise _refuse("not_open", _("This quiz is not open yet."))
-    if assessment.closes_at is not None and now >= assessment.closes_at:
-        raise _refuse("closed", _("This quiz is closed."))
-    if assessment.late_policy == LatePolicy.NONE_ACCEPTED and now >= assessment.due_at:
-        raise _refuse("past_due", _("This quiz was due and late work is not accepted."))
-    done = Attempt.objects.filter(assessment=assessment, student=student).count()
-    if done >= assessment.max_attempts:
-        raise _refuse("no_attempts_left", _("You have used all your attempts."))
+    done = attempts_taken(assessment, student, now)
     ends_at = None
     if assessment.time_limit_minutes:
         ends_at = now + timedelta(minutes=assessment.time_limit_minutes)

@@ -91,22 +91,27 @@ def _objectives(course: Course, codes: list[str]) -> list[Objective]:
     return objectives
 
 
+def _key_fill(key: QuestionKey, data: dict[str, Any], position: int) -> None:
+    """Set a key's fields and validate it; a refusal names the option by its number."""
+    fields_assign(key, data, KEY_FIELDS)
+    try:
+        key.full_clean(exclude=["question"])
+    except DjangoValidationError as error:
+        messages = [
+            _("Option %(number)s: %(message)s") % {"number": position + 1, "message": message}
+            for message in error.messages
+        ]
+        raise ApplicationError(
+            "invalid", _("Some fields are not valid."), fields={"keys": messages}
+        ) from error
+
+
 def _keys_write(question: Question, keys: list[dict[str, Any]]) -> None:
     question.keys.all().delete()
     rows = []
     for position, data in enumerate(keys):
         key = QuestionKey(question=question, position=position)
-        fields_assign(key, data, KEY_FIELDS)
-        try:
-            key.full_clean(exclude=["question"])
-        except DjangoValidationError as error:
-            messages = [
-                _("Option %(number)s: %(message)s") % {"number": position + 1, "message": message}
-                for message in error.messages
-            ]
-            raise ApplicationError(
-                "invalid", _("Some fields are not valid."), fields={"keys": messages}
-            ) from error
+        _key_fill(key, data, position)
         rows.append(key)
     # Pupils see option ids. Written in the author's order, ids would tell the right order of
     # an ordering question, and often the right choice (typed first): written in a random
@@ -209,18 +214,8 @@ def _keys_update_in_place(question: Question, keys: list[dict[str, Any]]) -> Non
             status_code=409,
         )
     for position, (key, data) in enumerate(zip(existing, keys, strict=True)):
-        fields_assign(key, data, KEY_FIELDS)
         key.position = position
-        try:
-            key.full_clean(exclude=["question"])
-        except DjangoValidationError as error:
-            messages = [
-                _("Option %(number)s: %(message)s") % {"number": position + 1, "message": message}
-                for message in error.messages
-            ]
-            raise ApplicationError(
-                "invalid", _("Some fields are not valid."), fields={"keys": messages}
-            ) from error
+        _key_fill(key, data, position)
         key.save()
 
 

@@ -29,12 +29,11 @@ from courses.assessments.models import (
     Grade,
     GradeSource,
     GradeState,
-    LatePolicy,
     Question,
     RubricScore,
     SubmissionFile,
 )
-from courses.assessments.services.attempts import late_days
+from courses.assessments.services.attempts import attempts_taken, late_days
 from courses.assessments.services.grades import (
     _grade_change,
     _grade_locked,
@@ -56,13 +55,6 @@ def _refuse(code: str, message: str) -> ApplicationError:
     return ApplicationError(code, message, status_code=409)
 
 
-def _clean_name(name: str) -> str:
-    """Only the last part of a name, without path separators or control characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = "".join(ch for ch in base if ch.isprintable() and ch not in '/\\"')
-    return (base.strip(". ") or "file")[:200]
-
-
 @dataclass(frozen=True)
 class _CheckedFile:
     upload: UploadedFile
@@ -80,7 +72,7 @@ def _files_check(files: list[UploadedFile]) -> list[_CheckedFile]:
         )
     checked = []
     for upload in files:
-        name = _clean_name(upload.name or "file")
+        name = uploads.clean_file_name(upload.name or "file")
         if upload.size is None or upload.size > uploads.SUBMISSION_MAX_BYTES:
             limit = filesizeformat(uploads.SUBMISSION_MAX_BYTES)
             raise _invalid(
@@ -152,15 +144,7 @@ def _hand_in(
     # One hand-in of a pupil at a time: two taps on "Hand in" make one submission each, in turn.
     User.objects.select_for_update().filter(pk=student.pk).values_list("pk").first()
     now = timezone.now()
-    if assessment.opens_at is not None and now < assessment.opens_at:
-        raise _refuse("not_open", _("This assignment is not open yet."))
-    if assessment.closes_at is not None and now >= assessment.closes_at:
-        raise _refuse("closed", _("This assignment is closed."))
-    if assessment.late_policy == LatePolicy.NONE_ACCEPTED and now >= assessment.due_at:
-        raise _refuse("past_due", _("This assignment was due and late work is not accepted."))
-    done = Attempt.objects.filter(assessment=assessment, student=student).count()
-    if done >= assessment.max_attempts:
-        raise _refuse("no_attempts_left", _("You have used all your hand-ins."))
+    done = attempts_taken(assessment, student, now)
     attempt = Attempt.objects.create(
         assessment=assessment,
         student=student,
@@ -174,7 +158,7 @@ def _hand_in(
     for item in checked:
         submission_file = SubmissionFile(
             attempt=attempt,
-            original_name=_clean_name(item.upload.name or "file"),
+            original_name=uploads.clean_file_name(item.upload.name or "file"),
             content_type=item.content_type,
             size=item.upload.size or 0,
         )
