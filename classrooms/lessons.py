@@ -4,6 +4,7 @@ region with their facilitators; then moves or cancels it. Every rule is checked 
 anything is written, and a refusal names its field. Times are the server's: a lesson is
 scheduled in the future, and a room is never booked for two lessons at once."""
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,11 +15,14 @@ from django.utils.translation import gettext as _
 
 from classrooms import policies
 from classrooms.models import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
     MAX_DURATION_MINUTES,
     Classroom,
     LessonSpoke,
     LiveLesson,
     LiveLessonState,
+    SpokeCode,
 )
 from courses.models import Cohort
 from lms.accounts.models import Role, User
@@ -126,6 +130,23 @@ def _rooms_free(
             )
 
 
+def _spokes_create(lesson: LiveLesson, checked: list[tuple[Classroom, User]]) -> None:
+    """The spokes, each with the short code its projector shows for pupils to check in."""
+    spokes = LessonSpoke.objects.bulk_create(
+        LessonSpoke(lesson=lesson, classroom=room, facilitator=facilitator)
+        for room, facilitator in checked
+    )
+    for spoke in spokes:
+        code = _new_code()
+        while SpokeCode.objects.filter(code=code).exists():
+            code = _new_code()
+        SpokeCode.objects.create(spoke=spoke, code=code)
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
+
+
 @transaction.atomic
 def live_lesson_schedule(
     *,
@@ -157,10 +178,7 @@ def live_lesson_schedule(
         duration_minutes=duration_minutes,
         hub=hub,
     )
-    LessonSpoke.objects.bulk_create(
-        LessonSpoke(lesson=lesson, classroom=room, facilitator=facilitator)
-        for room, facilitator in checked
-    )
+    _spokes_create(lesson, checked)
     return lesson
 
 
@@ -215,10 +233,7 @@ def live_lesson_update(*, lesson: LiveLesson, by: User, data: dict[str, Any]) ->
     lesson.save(update_fields=["title", "starts_at", "duration_minutes", "hub"])
     if "spokes" in data:
         lesson.spokes.all().delete()
-        LessonSpoke.objects.bulk_create(
-            LessonSpoke(lesson=lesson, classroom=room, facilitator=facilitator)
-            for room, facilitator in checked
-        )
+        _spokes_create(lesson, checked)
     return lesson
 
 

@@ -142,3 +142,222 @@ class LessonSpoke(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lesson_id}/{self.classroom_id}"
+
+
+# --- in the lesson ----------------------------------------------------------------------------
+# What happens during a live lesson is written here by ``classrooms.live`` and told to the
+# people in it through the lesson's event log (``realtime``). These rows are the state the
+# rules are checked against and a late joiner's snapshot is read from.
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+CODE_LENGTH = 6
+
+
+class LessonProgress(models.Model):
+    """A lesson's running state: when it started and ended, and the slide on show."""
+
+    lesson = models.OneToOneField(
+        LiveLesson, on_delete=models.CASCADE, primary_key=True, related_name="progress"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    slide = models.PositiveSmallIntegerField(null=True, blank=True)  # position in the deck
+
+    def __str__(self) -> str:
+        return f"{self.lesson_id}: slide {self.slide}"
+
+
+class LessonSlide(models.Model):
+    """One page of the lesson's slide deck, as an image (a PDF is split into pages)."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="slides")
+    position = models.PositiveSmallIntegerField()
+    image = models.FileField(upload_to="slides/%Y/%m/")
+    content_type = models.CharField(max_length=50)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("lesson", "position")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "position"), name="slide_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson_id}/{self.position}"
+
+
+class SpokeCode(models.Model):
+    """The short code a spoke classroom's projector shows; a pupil in the room checks in by
+    entering it."""
+
+    spoke = models.OneToOneField(
+        LessonSpoke, on_delete=models.CASCADE, primary_key=True, related_name="code"
+    )
+    code = models.CharField(max_length=CODE_LENGTH)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("code",), name="spoke_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class CheckIn(models.Model):
+    """A pupil present in a spoke classroom, checked in by its facilitator or by the room's
+    code. A pupil is checked in once per lesson; a later check-in moves them."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="check_ins")
+    spoke = models.ForeignKey(LessonSpoke, on_delete=models.CASCADE, related_name="check_ins")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="check_ins"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="check_ins_made"
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "student"), name="check_in_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} in {self.spoke_id}"
+
+
+class Presence(models.Model):
+    """One connection of a person to a lesson, from when it opened to when it closed
+    (``closed_at`` is empty while it is open). Attendance is read from these intervals."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_presences"
+    )
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=("lesson", "user"), name="presence_lesson_user"),
+        ]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("opened_at")),
+                name="presence_closes_after_it_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.opened_at:%H:%M}-{self.closed_at or ''}"
+
+
+class Hand(models.Model):
+    """A raised hand, in the order hands went up; lowering deletes it."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="hands")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    raised_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("raised_at", "pk")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "user"), name="hand_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.raised_at:%H:%M:%S}"
+
+
+class ChatMessage(models.Model):
+    """A chat message, or a question a facilitator relays from their room. Its number is the
+    event's sequence number. A deleted message keeps its row, without its text."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="chat")
+    seq = models.PositiveIntegerField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField()
+    relayed_from = models.ForeignKey(
+        Classroom, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField()
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("seq",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "seq"), name="chat_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lesson_id}#{self.seq}"
+
+
+class Mute(models.Model):
+    """A pupil the teacher has muted in the lesson's chat."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("lesson", "user"), name="mute_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted in {self.lesson_id}"
+
+
+class PollState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+MAX_POLL_OPTIONS = 10
+
+
+class Poll(models.Model):
+    """A question the teacher puts to the lesson, single or multiple choice. Results go to the
+    teacher and facilitators live, and to everyone once the teacher shares them."""
+
+    lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="polls")
+    question = models.CharField(max_length=300)
+    options = models.JSONField()  # a list of strings
+    multiple = models.BooleanField(default=False)
+    state = models.CharField(max_length=6, choices=PollState.choices, default=PollState.OPEN)
+    shared = models.BooleanField(default=False)
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("pk",)
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=("lesson",),
+                condition=Q(state="open"),
+                name="one_open_poll_per_lesson",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class PollAnswer(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="answers")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    choices = models.JSONField()  # option positions, sorted
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=("poll", "student"), name="poll_answer_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id}: {self.choices}"

@@ -1,5 +1,6 @@
 """Who may see and register classrooms, and schedule and see live lessons."""
 
+from enum import StrEnum
 from typing import Any
 
 from classrooms.models import Classroom, LiveLesson
@@ -76,4 +77,41 @@ def can_view_lesson_list(user: Any, cohort: Cohort) -> bool:
         and user.is_active
         and user.role == Role.STUDENT
         and cohort.enrolments.filter(student_id=user.pk).exists()
+    )
+
+
+class LessonRole(StrEnum):
+    """What a person is in a live lesson. The teacher leads it; a facilitator runs a spoke
+    room; a pupil takes part; an observer (who runs the class's school) watches."""
+
+    TEACHER = "teacher"
+    FACILITATOR = "facilitator"
+    STUDENT = "student"
+    OBSERVER = "observer"
+
+
+STAFF_IN_LESSON = frozenset({LessonRole.TEACHER, LessonRole.FACILITATOR, LessonRole.OBSERVER})
+
+
+def lesson_role(user: Any, lesson: LiveLesson) -> LessonRole | None:
+    """The person's part in the lesson, or None when they may not be in it."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    cohort = lesson.cohort
+    if teaches(user, cohort):
+        return LessonRole.TEACHER
+    if user.role == Role.FACILITATOR and lesson.spokes.filter(facilitator_id=user.pk).exists():
+        return LessonRole.FACILITATOR
+    if user.role == Role.STUDENT:
+        enrolled = cohort.enrolments.filter(student_id=user.pk).exists()
+        return LessonRole.STUDENT if enrolled else None
+    if accounts_policies.is_platform_admin(user) or course_policies.can_manage_cohort(user, cohort):
+        return LessonRole.OBSERVER
+    return None
+
+
+def can_view_attendance(user: Any, lesson: LiveLesson) -> bool:
+    """The lesson's attendance: its class's teachers and those who run the class's school."""
+    return can_schedule(user, lesson.cohort) or course_policies.can_manage_cohort(
+        user, lesson.cohort
     )

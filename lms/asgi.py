@@ -1,13 +1,20 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (routes arrive with
-the realtime app)."""
+"""ASGI entry point: HTTP through Django, WebSockets (the live lessons) through Channels."""
 
 import os
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings")
 
 django_asgi_app = get_asgi_application()
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from realtime.auth import lesson_socket_stack  # noqa: E402  (needs the apps loaded)
+from realtime.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": lesson_socket_stack(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "courses",
     "courses.assessments",
     "classrooms",
+    "realtime",
     "frontend",
 ]
 
@@ -128,12 +129,26 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "mektep"},
+            "CONFIG": {
+                # A join storm adds hundreds of sockets to their groups at once; redis-py's
+                # default pool of 100 connections refuses the rest ("Too many connections").
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
+                "prefix": "mektep",
+            },
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Live lessons ---------------------------------------------------------------------------
+# Redis pub/sub channels of live lessons are named with this prefix and the database's name.
+REALTIME_CHANNEL_PREFIX = env.str("REALTIME_CHANNEL_PREFIX", default="mektep.")
 
 # --- Celery: eager only when no broker is configured ----------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -12,6 +12,7 @@ from courses.models import Cohort, Course, Enrolment, Term
 from lms.accounts.models import Role, School, User
 from lms.errors import ApplicationError
 from lms.writes import fields_assign, validated_save
+from realtime import bus
 
 TERM_FIELDS = ("name", "starts_on", "ends_on")
 COHORT_FIELDS = ("name", "allow_self_enrol")
@@ -148,6 +149,7 @@ def enrolment_delete(*, cohort: Cohort, student: User, by: User) -> None:
     if not (policies.can_manage_cohort(by, cohort) or policies.can_enrol(by, cohort, student)):
         raise PermissionDenied
     Enrolment.objects.filter(cohort=cohort, student=student).delete()
+    bus.user_recheck(student.pk)  # their live lesson sockets close within moments
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from lms.accounts.models import LANGUAGE_CODES, SCHOOL_ROLES, Role, User
 from lms.accounts.services.signing_in import api_tokens_revoke, password_set
 from lms.errors import ApplicationError
 from lms.writes import fields_assign, validated_save
+from realtime import bus
 
 PERSON_FIELDS = (
     "username",
@@ -110,6 +111,8 @@ def person_set_active(*, person: User, by: User, active: bool) -> User:
     if person.is_active != active:
         person.is_active = active
         person.save(update_fields=["is_active"])
+        if not active:
+            bus.user_recheck(person.pk)
         if not active:
             api_tokens_revoke(user=person)
     return person

@@ -15,6 +15,7 @@ from knox.models import AuthToken
 from lms.accounts import policies
 from lms.accounts.models import User
 from lms.errors import ApplicationError, lockout_message
+from realtime import bus
 
 
 def credentials_authenticate(*, request: HttpRequest, username: str, password: str) -> User:
@@ -55,6 +56,7 @@ def api_tokens_revoke(
     if keep is not None:
         tokens = tokens.exclude(pk=keep.pk)
     tokens.delete()
+    bus.user_recheck(user.pk)  # live lesson sockets opened with those tokens close
 
 
 def password_set(*, person: User, password: str, field: str = "password") -> None:

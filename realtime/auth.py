@@ -1,0 +1,84 @@
+"""Who is on the other end of a lesson socket, and from which page.
+
+Browsers sign in with the session cookie; other clients (a phone app, the load benchmark)
+with an API token in the ``Authorization: Token ...`` header, as on the REST API. A browser
+always sends ``Origin`` with a WebSocket handshake, so a handshake that rides on the cookie
+must come from one of the site's own hosts: another site cannot open a socket in a signed-in
+person's name. A token is no ambient credential, so a token client needs no Origin; if it
+sends one, it is checked all the same."""
+
+from typing import Any
+from urllib.parse import urlparse
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.security.websocket import OriginValidator, WebsocketDenier
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin1"))
+    return None
+
+
+def _token_of(scope: dict[str, Any]) -> str | None:
+    value = _header(scope, b"authorization")
+    if value is None:
+        return None
+    kind, _space, token = value.partition(" ")
+    return token.strip() if kind.lower() == "token" and token.strip() else None
+
+
+def _allowed_hosts() -> list[str]:
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        hosts = [".localhost", "127.0.0.1", "[::1]"]
+    return hosts
+
+
+class LessonOriginCheck(OriginValidator):
+    """Channels' origin check, except that a token client may leave Origin out."""
+
+    def __init__(self, application: Any) -> None:
+        super().__init__(application, _allowed_hosts())
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        origin = _header(scope, b"origin")
+        if origin is None and _token_of(scope) is not None:
+            return await self.application(scope, receive, send)
+        if origin is not None and self.valid_origin(urlparse(origin)):
+            return await self.application(scope, receive, send)
+        return await WebsocketDenier()(scope, receive, send)
+
+
+@database_sync_to_async
+def _user_of_token(token: str) -> tuple[Any, str | None]:
+    try:
+        user, auth_token = TokenAuthentication().authenticate_credentials(token.encode())
+    except AuthenticationFailed:
+        return AnonymousUser(), None
+    return user, auth_token.token_key
+
+
+class TokenAuthMiddleware:
+    """Signs in a handshake that carries an API token (after the session middleware: the
+    token wins when both are there)."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        token = _token_of(scope)
+        if token is not None:
+            user, key = await _user_of_token(token)
+            scope = {**scope, "user": user, "auth_token_key": key}
+        return await self.application(scope, receive, send)
+
+
+def lesson_socket_stack(application: Any) -> Any:
+    return LessonOriginCheck(AuthMiddlewareStack(TokenAuthMiddleware(application)))

@@ -1,0 +1,153 @@
+"""The one way a service tells a live lesson that something happened (ARCHITECTURE: a leaf
+any service may call).
+
+``event_append`` gives the event the lesson's next sequence number and stores it in the
+caller's transaction; once that commits, the event is published once (Redis pub/sub, or this
+process's hub in the embedded default). Each ASGI process holding sockets of the lesson
+receives it once and writes the same encoded frame to each of them (``realtime.fanout``).
+
+``user_recheck`` asks every socket of a person, on every process, to check again that the
+person may still be there (signed out, deactivated, taken out of the class); it travels on
+the channel layer's per-user group."""
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from realtime.models import LessonEvent
+
+log = logging.getLogger(__name__)
+
+# Who a frame is for: everyone, the lesson's staff, or the staff and one person ("u<id>").
+TO_ALL = "a"
+TO_STAFF = "s"
+
+
+def audience_of(*, staff_only: bool, to_user_id: int | None) -> str:
+    if to_user_id is not None:
+        return f"u{to_user_id}"
+    return TO_STAFF if staff_only else TO_ALL
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_frame(*, seq: int, kind: str, at: datetime, data: dict[str, Any]) -> str:
+    """The frame every client receives for an event, live or replayed: the same text."""
+    return encode({"seq": seq, "type": kind, "at": at.isoformat(), "data": data})
+
+
+def envelope(seq: int, audience: str, frame: str) -> str:
+    """What travels between processes: ``seq``, audience and frame, split by newlines (the
+    frame is JSON without raw newlines). An ephemeral message has sequence number 0."""
+    return f"{seq}\n{audience}\n{frame}"
+
+
+def channel_name(lesson_id: int) -> str:
+    """The pub/sub channel of a lesson. Redis pub/sub ignores the database number, so the name
+    carries the database's, keeping apart deployments (and test runs) that share a server."""
+    database = connection.settings_dict["NAME"]
+    return f"{settings.REALTIME_CHANNEL_PREFIX}{database}.lesson.{lesson_id}"
+
+
+def _next_seq(lesson_id: int) -> int:
+    """The lesson's next number. The row stays locked until the transaction ends, so events
+    of one lesson commit in the order of their numbers."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO realtime_lessonstream (lesson_id, last_seq) VALUES (%s, 1) "
+            "ON CONFLICT (lesson_id) DO UPDATE "
+            "SET last_seq = realtime_lessonstream.last_seq + 1 RETURNING last_seq",
+            [lesson_id],
+        )
+        row = cursor.fetchone()
+    assert row is not None  # noqa: S101  (RETURNING always gives the row)
+    return int(row[0])
+
+
+def event_append(
+    *,
+    lesson_id: int,
+    kind: str,
+    data: dict[str, Any],
+    actor_id: int | None = None,
+    client_id: str = "",
+    staff_only: bool = False,
+    to_user_id: int | None = None,
+) -> LessonEvent:
+    """Store the lesson's next event in the current transaction; publish it after commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("event_append runs inside the transaction that changes the state")
+    at = timezone.now()
+    event = LessonEvent.objects.create(
+        lesson_id=lesson_id,
+        seq=_next_seq(lesson_id),
+        kind=kind,
+        data=data,
+        actor_id=actor_id,
+        client_id=client_id,
+        staff_only=staff_only,
+        to_user_id=to_user_id,
+        at=at,
+    )
+    message = envelope(
+        event.seq,
+        audience_of(staff_only=staff_only, to_user_id=to_user_id),
+        event_frame(seq=event.seq, kind=kind, at=at, data=data),
+    )
+    transaction.on_commit(lambda: publish(lesson_id, message), robust=True)
+    return event
+
+
+def event_frames(events: Iterable[LessonEvent]) -> list[tuple[int, str, str]]:
+    """(seq, audience, frame) of stored events, as ``event_append`` published them."""
+    return [
+        (
+            event.seq,
+            audience_of(staff_only=event.staff_only, to_user_id=event.to_user_id),
+            event_frame(seq=event.seq, kind=event.kind, at=event.at, data=event.data),
+        )
+        for event in events
+    ]
+
+
+def publish(lesson_id: int, message: str) -> None:
+    """Tell every process holding the lesson's sockets. A lost publication costs only time:
+    each process also reads the log's last number every few seconds and catches up."""
+    from realtime import fanout  # the hub of this process, for the embedded default
+
+    try:
+        if settings.REDIS_URL:
+            fanout.redis_client().publish(channel_name(lesson_id), message)
+        else:
+            fanout.local_publish(lesson_id, message)
+    except Exception:
+        log.warning("lesson %s: publishing an event failed; processes will catch up", lesson_id)
+
+
+def user_recheck(user_id: int) -> None:
+    """After commit, every socket of the person checks again whether they may stay."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "access.recheck"})
+        except Exception:
+            log.warning("user %s: the recheck could not be sent", user_id)
+
+    transaction.on_commit(send, robust=True)
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"

@@ -1,0 +1,342 @@
+"""The live lesson socket, ``/ws/lessons/<id>/`` (docs/realtime-protocol.md).
+
+The consumer only carries: it authenticates, asks ``classrooms`` who the person is in the
+lesson, sends them the lesson as it is (a snapshot, or the events they missed), then passes
+each message they send to the ``classrooms.live`` action it names and answers with an
+acknowledgement or an error frame. Events reach the socket through this process's feed of the
+lesson (``realtime.fanout``), not through the channel layer; the channel layer carries the
+per-person control message that makes every socket of a person check again whether the person
+may still be in the lesson (signed out, deactivated, taken out of the class).
+
+Close codes: 4401 not signed in, 4403 not (or no longer) allowed in the lesson, 4404 no such
+lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was cancelled."""
+
+import json
+import logging
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+from knox.models import get_token_model
+
+from classrooms import live, live_selectors
+from classrooms.models import LiveLesson, LiveLessonState
+from classrooms.policies import STAFF_IN_LESSON, LessonRole, lesson_role
+from lms.accounts.models import User
+from lms.errors import ApplicationError
+from realtime import bus, fanout, protocol
+from realtime.models import LessonEvent
+
+log = logging.getLogger(__name__)
+
+REPLAY_LIMIT = 500  # a client that missed more events than this gets a snapshot instead
+BURST = 30  # messages a socket may send at once ...
+PER_SECOND = 10.0  # ... and on average
+REACTION_SECONDS = 2.0  # one reaction per socket per this long
+PRESENCE_DEBOUNCE = 1.0  # seconds: presence and roster go out at most this often per process
+
+_reactions: dict[int, Counter[str]] = {}
+
+
+def db(function: Any) -> Any:
+    """Run ORM code off the event loop, on a pool thread of its own (not one thread shared by
+    every socket: a join storm would queue behind it)."""
+    return database_sync_to_async(function, thread_sensitive=False)
+
+
+class LessonConsumer(AsyncWebsocketConsumer):
+    user: User
+    lesson: LiveLesson
+    role: LessonRole
+
+    async def connect(self) -> None:
+        self.subscriber: fanout.Subscriber | None = None
+        self.presence_id: int | None = None
+        self.joined_group = False
+        self.lesson_id = int(self.scope["url_route"]["kwargs"]["lesson_id"])
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.user = user
+        found = await db(self._lesson_and_role)()
+        if isinstance(found, int):
+            await self.close(code=found)
+            return
+        self.lesson, self.role = found
+        await self.channel_layer.group_add(bus.user_group(user.pk), self.channel_name)
+        self.joined_group = True
+        self.tokens, self.refilled, self.reacted = float(BURST), time.monotonic(), 0.0
+        self.subscriber = fanout.Subscriber(
+            user_id=user.pk,
+            staff=self.role in STAFF_IN_LESSON,
+            send=self._send_text,
+            overflow=self._overflow,
+        )
+        await fanout.hub().join(self.lesson_id, self.subscriber)
+        frames, seq = await db(self._first_frames)(self._since())
+        for frame in frames:
+            self.subscriber.push(frame)
+        self.subscriber.start(seq)
+        self._presence_changed()
+
+    def _lesson_and_role(self) -> tuple[LiveLesson, LessonRole] | int:
+        lesson = (
+            LiveLesson.objects.select_related("cohort__term__school", "teacher")
+            .filter(pk=self.lesson_id)
+            .first()
+        )
+        if lesson is None:
+            return 4404
+        role = lesson_role(self.user, lesson)
+        if role is None:
+            return 4403
+        if lesson.state == LiveLessonState.CANCELLED:
+            return 4410
+        return lesson, role
+
+    def _since(self) -> int | None:
+        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
+        if not values or not values[0].isdigit():
+            return None
+        return int(values[0])
+
+    def _first_frames(self, since: int | None) -> tuple[list[str], int]:
+        """The person's presence starts now. Then either the events after ``since`` (ending
+        with a ``synced`` frame), or, on a first connection or too far behind, a snapshot."""
+        self.presence_id = live.presence_open(lesson=self.lesson, user=self.user).pk
+        welcome = {"type": "welcome", "you": {**live.person(self.user), "role": str(self.role)}}
+        if since is not None:
+            events = live_selectors.events_after(
+                lesson_id=self.lesson_id,
+                after=since,
+                user=self.user,
+                role=self.role,
+                limit=REPLAY_LIMIT,
+            )
+            if events is not None:
+                seq = max([since, live_selectors.last_seq(self.lesson_id)])
+                frames = [frame for _seq, _audience, frame in bus.event_frames(events)]
+                return [
+                    bus.encode(welcome),
+                    *frames,
+                    bus.encode({"type": "synced", "seq": seq}),
+                ], seq
+        snapshot = live_selectors.lesson_snapshot(
+            lesson=self.lesson, user=self.user, role=self.role
+        )
+        return [bus.encode(welcome), bus.encode({"type": "snapshot", **snapshot})], snapshot["seq"]
+
+    async def _send_text(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
+    async def _overflow(self) -> None:
+        await self.close(code=4408)
+
+    async def _frame(self, message: dict[str, Any]) -> None:
+        if self.subscriber is not None:
+            self.subscriber.push(bus.encode(message))
+
+    async def _error(
+        self, client_id: str | None, code: str, message: str, fields: dict[str, Any] | None = None
+    ) -> None:
+        await self._frame(
+            {
+                "type": "error",
+                "id": client_id,
+                "code": code,
+                "message": message,
+                "fields": fields or {},
+            }
+        )
+
+    # --- what the client sends ---------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.subscriber is None:
+            return
+        if text_data is None:
+            await self._error(None, "binary", _("Send text frames only."))
+            return
+        if len(text_data) > protocol.MAX_MESSAGE_BYTES or (
+            len(text_data.encode()) > protocol.MAX_MESSAGE_BYTES
+        ):
+            await self._error(None, "too_large", _("A message may be 8 KB at most."))
+            return
+        if not self._take_token():
+            await self._error(None, "rate_limited", _("Too many messages; slow down."))
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self._error(None, "malformed", _("A message is a JSON object."))
+            return
+        if not isinstance(message, dict):
+            await self._error(None, "malformed", _("A message is a JSON object."))
+            return
+        try:
+            await self._handle(message)
+        except Exception:  # never let one message take the socket down
+            log.exception("lesson %s: a message failed", self.lesson_id)
+            await self._error(None, "server_error", _("Something went wrong; try again."))
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(BURST), self.tokens + (now - self.refilled) * PER_SECOND)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        envelope = protocol.Envelope(data=message)
+        if not envelope.is_valid():
+            await self._error(
+                None, "malformed", _("The message's type or id is not valid."), envelope.errors
+            )
+            return
+        kind = envelope.validated_data["type"]
+        client_id = envelope.validated_data.get("id")
+        action = protocol.ACTIONS.get(kind)
+        if action is None:
+            await self._error(client_id, "unknown_type", _("Unknown message type."))
+            return
+        if self.role not in action.roles:
+            await self._error(client_id, "forbidden", _("You may not do that in this lesson."))
+            return
+        payload = {key: value for key, value in message.items() if key not in ("type", "id")}
+        schema = action.schema(data=payload)
+        if not schema.is_valid():
+            await self._error(client_id, "invalid", _("Some fields are not valid."), schema.errors)
+            return
+        if client_id is None and kind not in protocol.WITHOUT_ID:
+            await self._error(
+                None,
+                "invalid",
+                _("This message needs an id."),
+                {"id": [_("This field is required.")]},
+            )
+            return
+        if kind == "ping":
+            await self._frame({"type": "pong"})
+        elif kind == "react":
+            self._react(schema.validated_data["emoji"])
+        elif kind == "signal":
+            await self._error(client_id, "not_available", _("Audio and video are not on yet."))
+        else:
+            await self._apply(action, kind, client_id or "", dict(schema.validated_data))
+
+    async def _apply(
+        self, action: protocol.Action, kind: str, client_id: str, data: dict[str, Any]
+    ) -> None:
+        try:
+            seq, duplicate = await db(self._apply_sync)(action, client_id, data)
+        except PermissionDenied:
+            await self._error(client_id, "forbidden", _("You may not do that in this lesson."))
+        except ApplicationError as error:
+            await self._error(client_id, error.code, error.message, error.fields)
+        else:
+            await self._frame({"type": "ack", "id": client_id, "seq": seq, "duplicate": duplicate})
+
+    def _apply_sync(
+        self, action: protocol.Action, client_id: str, data: dict[str, Any]
+    ) -> tuple[int | None, bool]:
+        """Apply the message once: a resent id gets the first event's number back."""
+        assert action.service is not None  # noqa: S101
+        earlier = self._earlier(client_id)
+        if earlier is not None:
+            return earlier, True
+        try:
+            return action.service(
+                lesson=self.lesson, by=self.user, client_id=client_id, **data
+            ), False
+        except IntegrityError:
+            earlier = self._earlier(client_id)
+            if earlier is None:
+                raise
+            return earlier, True
+
+    def _earlier(self, client_id: str) -> int | None:
+        if not client_id:
+            return None
+        return (
+            LessonEvent.objects.filter(
+                lesson_id=self.lesson_id, actor=self.user, client_id=client_id
+            )
+            .values_list("seq", flat=True)
+            .first()
+        )
+
+    # --- reactions and presence: not stored, the latest figure wins ---------------------------
+    def _react(self, emoji: str) -> None:
+        now = time.monotonic()
+        if now - self.reacted < REACTION_SECONDS:
+            return
+        self.reacted = now
+        _reactions.setdefault(self.lesson_id, Counter())[emoji] += 1
+        fanout.hub().later(self.lesson_id, "reactions", 1.0, self._reactions_send)
+
+    async def _reactions_send(self) -> None:
+        counts = _reactions.pop(self.lesson_id, None)
+        if counts:
+            frame = bus.encode({"type": "reactions", "counts": dict(counts)})
+            await fanout.hub().publish(self.lesson_id, bus.envelope(0, bus.TO_ALL, frame))
+
+    def _presence_changed(self) -> None:
+        fanout.hub().later(self.lesson_id, "presence", PRESENCE_DEBOUNCE, self._presence_send)
+
+    async def _presence_send(self) -> None:
+        count, roster = await db(self._presence_read)()
+        hub = fanout.hub()
+        present = bus.encode({"type": "presence", "count": count})
+        await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_ALL, present))
+        people = bus.encode({"type": "roster", "students": roster})
+        await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_STAFF, people))
+
+    def _presence_read(self) -> tuple[int, list[dict[str, Any]]]:
+        return len(live_selectors.present_students(self.lesson)), live_selectors.roster(self.lesson)
+
+    # --- leaving ------------------------------------------------------------------------------
+    async def disconnect(self, code: int) -> None:
+        if self.subscriber is not None:
+            fanout.hub().leave(self.lesson_id, self.subscriber)
+            self._presence_changed()
+        if self.presence_id is not None:
+            await db(live.presence_close)(presence_id=self.presence_id)
+            self.presence_id = None
+        if self.joined_group:
+            try:
+                await self.channel_layer.group_discard(
+                    bus.user_group(self.user.pk), self.channel_name
+                )
+            except Exception:  # the group entry expires by itself
+                log.warning("lesson %s: leaving the person's group failed", self.lesson_id)
+
+    async def access_recheck(self, event: dict[str, Any]) -> None:
+        """Sent to every socket of a person: still signed in, active, and in the lesson?"""
+        if not await db(self._still_allowed)():
+            await self.close(code=4403)
+
+    def _still_allowed(self) -> bool:
+        user = User.objects.filter(pk=self.user.pk, is_active=True).first()
+        if user is None:
+            return False
+        token_key = self.scope.get("auth_token_key")
+        if token_key is not None:
+            if not get_token_model().objects.filter(token_key=token_key, user=user).exists():
+                return False
+        else:
+            session: SessionBase | None = self.scope.get("session")
+            key = session.session_key if session is not None else None
+            if session is None or key is None or not session.exists(key):
+                return False
+        lesson = LiveLesson.objects.select_related("cohort").get(pk=self.lesson_id)
+        return lesson_role(user, lesson) is not None

@@ -1,0 +1,387 @@
+"""Fan-out of live lesson events inside one ASGI process (docs/decisions/0012).
+
+A process subscribes once per live lesson it holds sockets of (Redis pub/sub, or this
+process's own hub in the embedded default). Each event arrives once, already encoded by its
+publisher, and the same text is queued on each local socket whose person may see it. The
+channel layer is not on this path: it carries control messages only (``realtime.bus``).
+
+Order and completeness: events of a lesson commit in the order of their numbers, but two
+processes may publish them in either order, and a publication can be lost (Redis restarted).
+A feed delivers event ``n`` only after ``n - 1``: on a gap it reads the missing events from the
+log, which holds them already (an event is published after its commit, and every smaller number
+committed before it). Every few seconds each process also compares its feeds with the log's
+last numbers, so a lost last event arrives too.
+
+A socket that cannot keep up (its queue grows past ``MAX_QUEUED``) is closed; its client
+reconnects and resumes from its last number, so a slow phone never holds up the others."""
+
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import cache
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from realtime import bus
+from realtime.models import LessonEvent, LessonStream
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 500  # frames waiting for one socket before it is cut off to resume
+POLL_SECONDS = 2.0  # how often each process compares its feeds with the log
+IDLE_SECONDS = 30.0  # a feed without sockets keeps its subscription this long
+REDIS_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
+
+
+@cache
+def redis_client() -> redis.Redis:
+    """The process's client for publishing from synchronous code (thread-safe pool)."""
+    return redis.Redis.from_url(settings.REDIS_URL, health_check_interval=30)
+
+
+# --- database reads, off the event loop ------------------------------------------------------
+def _frames_after(lesson_id: int, after: int, upto: int | None) -> list[tuple[int, str, str]]:
+    events = LessonEvent.objects.filter(lesson_id=lesson_id, seq__gt=after)
+    if upto is not None:
+        events = events.filter(seq__lte=upto)
+    return bus.event_frames(events.order_by("seq"))
+
+
+def _last_seqs(lesson_ids: list[int]) -> dict[int, int]:
+    rows = LessonStream.objects.filter(lesson_id__in=lesson_ids).values_list(
+        "lesson_id", "last_seq"
+    )
+    return dict(rows)
+
+
+frames_after = database_sync_to_async(_frames_after, thread_sensitive=False)
+last_seqs = database_sync_to_async(_last_seqs, thread_sensitive=False)
+
+
+class Subscriber:
+    """One socket of a lesson in this process: what its person may see, and its own queue
+    and writer, so that one slow socket never makes the others wait."""
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        staff: bool,
+        send: Callable[[str], Awaitable[None]],
+        overflow: Callable[[], Coroutine[Any, Any, None]],
+    ) -> None:
+        self.user_id = user_id
+        self.staff = staff
+        self.sent_seq = 0
+        self.ready = False
+        self.closed = False
+        self._own = f"u{user_id}"
+        self._send = send
+        self._overflow = overflow
+        self._held: list[tuple[int, str, str]] = []
+        self._queue: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def sees(self, audience: str) -> bool:
+        return audience == bus.TO_ALL or self.staff or audience == self._own
+
+    def offer(self, seq: int, audience: str, frame: str) -> None:
+        """An event of the lesson, in order. Until the socket has had its replay or snapshot,
+        events are held back; afterwards, those it already has are skipped."""
+        if not self.ready:
+            self._held.append((seq, audience, frame))
+            return
+        if seq <= self.sent_seq:
+            return
+        self.sent_seq = seq
+        if self.sees(audience):
+            self.push(frame)
+
+    def start(self, sent_seq: int) -> None:
+        """The replay or snapshot up to ``sent_seq`` is queued: pass on what came meanwhile."""
+        self.sent_seq = sent_seq
+        self.ready = True
+        held, self._held = self._held, []
+        for seq, audience, frame in held:
+            self.offer(seq, audience, frame)
+
+    def push(self, frame: str) -> None:
+        if self.closed:
+            return
+        self._queue.append(frame)
+        if len(self._queue) > MAX_QUEUED:
+            self.closed = True
+            self._queue.clear()
+            asyncio.get_running_loop().create_task(self._overflow())
+            return
+        self._wake.set()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue:
+                    await self._send(self._queue.popleft())
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket is gone; its consumer stops the subscriber
+            self.closed = True
+
+    def stop(self) -> None:
+        self.closed = True
+        self._writer.cancel()
+
+
+class Feed:
+    """A lesson in this process: its local sockets and the last number passed to them."""
+
+    def __init__(self, lesson_id: int) -> None:
+        self.lesson_id = lesson_id
+        self.subscribers: set[Subscriber] = set()
+        self.last_seq = 0
+        self.lock = asyncio.Lock()
+        self.opened: asyncio.Future[None] | None = None
+        self.idle_since: float | None = None
+        self.pending: set[str] = set()  # debounced jobs waiting to run
+
+    def _deliver(self, seq: int, audience: str, frame: str) -> None:
+        self.last_seq = seq
+        for subscriber in tuple(self.subscribers):
+            subscriber.offer(seq, audience, frame)
+
+    async def accept(self, seq: int, audience: str, frame: str) -> None:
+        if seq == 0:  # ephemeral: presence, roster, reactions; the latest one wins
+            for subscriber in tuple(self.subscribers):
+                if subscriber.ready and subscriber.sees(audience):
+                    subscriber.push(frame)
+            return
+        async with self.lock:
+            if seq <= self.last_seq:
+                return
+            if seq > self.last_seq + 1:
+                await self._fill(upto=seq - 1)
+            self._deliver(seq, audience, frame)
+
+    async def _fill(self, upto: int | None = None) -> None:
+        for seq, audience, frame in await frames_after(self.lesson_id, self.last_seq, upto):
+            self._deliver(seq, audience, frame)
+
+    async def catch_up(self) -> None:
+        async with self.lock:
+            await self._fill()
+
+
+class Hub:
+    """This process's feeds (one per event loop: tests run several loops in turn)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.feeds: dict[int, Feed] = {}
+        self._by_channel: dict[bytes, Feed] = {}
+        self._confirmations: dict[bytes, asyncio.Future[None]] = {}
+        self._pubsub: Any = None
+        self._client: aioredis.Redis | None = None
+        self._connected = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._spawn(self._poll())
+        if settings.REDIS_URL:
+            self._spawn(self._read())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task: asyncio.Task[None] = self.loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- sockets joining and leaving ---------------------------------------------------------
+    async def join(self, lesson_id: int, subscriber: Subscriber) -> Feed:
+        feed = self.feeds.get(lesson_id)
+        if feed is None:
+            feed = Feed(lesson_id)
+            self.feeds[lesson_id] = feed
+            feed.opened = self.loop.create_task(self._open(feed))
+        assert feed.opened is not None  # noqa: S101
+        try:
+            await asyncio.shield(feed.opened)
+        except Exception:
+            if self.feeds.get(lesson_id) is feed:
+                del self.feeds[lesson_id]
+            raise
+        feed.idle_since = None
+        feed.subscribers.add(subscriber)
+        return feed
+
+    def leave(self, lesson_id: int, subscriber: Subscriber) -> None:
+        subscriber.stop()
+        feed = self.feeds.get(lesson_id)
+        if feed is None:
+            return
+        feed.subscribers.discard(subscriber)
+        if not feed.subscribers:
+            feed.idle_since = self.loop.time()
+
+    async def _open(self, feed: Feed) -> None:
+        if settings.REDIS_URL:
+            await self._subscribe(feed)
+        feed.last_seq = (await last_seqs([feed.lesson_id])).get(feed.lesson_id, 0)
+
+    # --- Redis pub/sub -----------------------------------------------------------------------
+    async def _subscribe(self, feed: Feed) -> None:
+        channel = bus.channel_name(feed.lesson_id).encode()
+        self._by_channel[channel] = feed
+        await asyncio.wait_for(self._connected.wait(), timeout=10)
+        confirmed = self.loop.create_future()
+        self._confirmations[channel] = confirmed
+        await self._pubsub.subscribe(channel)
+        await asyncio.wait_for(confirmed, timeout=10)
+
+    async def _unsubscribe(self, feed: Feed) -> None:
+        channel = bus.channel_name(feed.lesson_id).encode()
+        self._by_channel.pop(channel, None)
+        if self._pubsub is not None and self._connected.is_set():
+            with contextlib.suppress(Exception):
+                await self._pubsub.unsubscribe(channel)
+
+    async def _read(self) -> None:
+        attempt = 0
+        while True:
+            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            pubsub = client.pubsub()
+            try:
+                if self._by_channel:
+                    await pubsub.subscribe(*self._by_channel)
+                else:  # a connection is made by the first subscription; make it now
+                    await pubsub.connect()
+                self._pubsub, self._client = pubsub, client
+                self._connected.set()
+                if attempt:
+                    log.info("Redis is back: catching up %s lessons", len(self.feeds))
+                    for feed in tuple(self.feeds.values()):
+                        self._spawn(feed.catch_up())
+                attempt = 0
+                await self._listen(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self._connected.clear()
+                delay = REDIS_RETRY_SECONDS[min(attempt, len(REDIS_RETRY_SECONDS) - 1)]
+                attempt += 1
+                log.warning("lesson feeds: Redis failed (%s); again in %ss", error, delay)
+                await asyncio.sleep(delay)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    async def _listen(self, pubsub: Any) -> None:
+        while True:
+            message = await pubsub.get_message(timeout=POLL_SECONDS)
+            if message is None:
+                if not pubsub.subscribed:
+                    await pubsub.ping()  # notices a dead connection while nothing is subscribed
+                continue
+            kind = message["type"]
+            channel = message["channel"]
+            if kind == "subscribe":
+                confirmed = self._confirmations.pop(channel, None)
+                if confirmed is not None and not confirmed.done():
+                    confirmed.set_result(None)
+            elif kind == "message":
+                feed = self._by_channel.get(channel)
+                if feed is not None:
+                    await self._accept(feed, message["data"].decode())
+
+    async def _accept(self, feed: Feed, message: str) -> None:
+        try:
+            seq, audience, frame = message.split("\n", 2)
+            await feed.accept(int(seq), audience, frame)
+        except Exception:  # a bad publication, or the log unreachable: the poll repairs it
+            log.exception("lesson %s: an event could not be passed on", feed.lesson_id)
+
+    async def publish(self, lesson_id: int, message: str) -> None:
+        """Publish from the event loop (ephemeral messages of this process)."""
+        if not settings.REDIS_URL:
+            feed = self.feeds.get(lesson_id)
+            if feed is not None:
+                await self._accept(feed, message)
+            return
+        if self._client is None:
+            return
+        with contextlib.suppress(Exception):  # ephemeral: the next one repairs a lost one
+            await self._client.publish(bus.channel_name(lesson_id), message)
+
+    def later(
+        self, lesson_id: int, key: str, delay: float, job: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run ``job`` once in ``delay`` seconds, however often it is asked for meanwhile."""
+        feed = self.feeds.get(lesson_id)
+        if feed is None or key in feed.pending:
+            return
+        feed.pending.add(key)
+
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            feed.pending.discard(key)
+            try:
+                await job()
+            except Exception:
+                log.exception("lesson %s: %s failed", lesson_id, key)
+
+        self._spawn(run())
+
+    # --- the safety net ----------------------------------------------------------------------
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(POLL_SECONDS)
+            try:
+                await self._poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("lesson feeds: comparing with the log failed", exc_info=True)
+
+    async def _poll_once(self) -> None:
+        now = self.loop.time()
+        for feed in tuple(self.feeds.values()):
+            if feed.idle_since is not None and now - feed.idle_since > IDLE_SECONDS:
+                del self.feeds[feed.lesson_id]
+                await self._unsubscribe(feed)
+        if not self.feeds:
+            return
+        latest = await last_seqs(list(self.feeds))
+        for lesson_id, seq in latest.items():
+            behind = self.feeds.get(lesson_id)
+            if behind is not None and seq > behind.last_seq and not behind.lock.locked():
+                self._spawn(behind.catch_up())
+
+
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
+
+
+def hub() -> Hub:
+    """This event loop's hub, created on first use."""
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = Hub()
+        _hubs[loop] = found
+    return found
+
+
+def local_publish(lesson_id: int, message: str) -> None:
+    """The embedded default (no Redis): hand the event to the hubs of this process, from the
+    thread that committed it."""
+    for loop, found in list(_hubs.items()):
+        feed = found.feeds.get(lesson_id)
+        if feed is None or loop.is_closed():
+            continue
+        loop.call_soon_threadsafe(found._spawn, found._accept(feed, message))

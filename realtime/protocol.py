@@ -1,0 +1,154 @@
+"""The live lesson's wire protocol: what a client may send, the schema of each message, who
+may send it, and the action it asks of ``classrooms.live`` (docs/realtime-protocol.md).
+
+Every client message is a JSON object with ``type`` and, for those that change the lesson,
+an ``id`` of the client's choosing (1 to 64 characters, unique per sender): a message sent
+again with the same id is applied once. The role table here only refuses early what the
+services refuse anyway; the services decide."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework import serializers
+
+from classrooms import live
+from classrooms.policies import LessonRole
+
+MAX_MESSAGE_BYTES = 8 * 1024
+REACTIONS = ("👍", "👏", "❤️", "😮", "❓", "🙂")
+
+T, F, S = LessonRole.TEACHER, LessonRole.FACILITATOR, LessonRole.STUDENT
+
+
+class Envelope(serializers.Serializer[Any]):
+    type = serializers.CharField(max_length=40)
+    id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,64}$", required=False)
+
+
+class Empty(serializers.Serializer[Any]):
+    pass
+
+
+class SlideShow(serializers.Serializer[Any]):
+    position = serializers.IntegerField(min_value=0, max_value=999)
+
+
+class PollOpen(serializers.Serializer[Any]):
+    question = serializers.CharField(max_length=300, trim_whitespace=False)
+    options = serializers.ListField(
+        child=serializers.CharField(max_length=100, allow_blank=True, trim_whitespace=False),
+        min_length=2,
+        max_length=10,
+    )
+    multiple = serializers.BooleanField(default=False)
+
+
+class PollRef(serializers.Serializer[Any]):
+    poll_id = serializers.IntegerField(min_value=1)
+
+
+class PollAnswer(PollRef):
+    choices = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=9), min_length=1, max_length=10
+    )
+
+
+class HandLower(serializers.Serializer[Any]):
+    user_id = serializers.IntegerField(min_value=1, required=False)
+
+
+class ChatText(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=2000, trim_whitespace=False)
+
+
+class ChatDelete(serializers.Serializer[Any]):
+    message_id = serializers.IntegerField(min_value=1)
+
+
+class ChatMute(serializers.Serializer[Any]):
+    user_id = serializers.IntegerField(min_value=1)
+    muted = serializers.BooleanField()
+
+
+class CheckInStudent(serializers.Serializer[Any]):
+    student_id = serializers.IntegerField(min_value=1)
+
+
+class CheckInCode(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=20)
+
+
+class Stroke(serializers.Serializer[Any]):
+    color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$")
+    width = serializers.IntegerField(min_value=1, max_value=40)
+    points = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.IntegerField(min_value=0, max_value=live.BOARD_SIZE),
+            min_length=2,
+            max_length=2,
+        ),
+        min_length=1,
+        max_length=live.MAX_POINTS,
+    )
+
+
+class BoardStrokes(serializers.Serializer[Any]):
+    strokes = serializers.ListField(child=Stroke(), min_length=1, max_length=live.MAX_STROKES)
+
+
+class React(serializers.Serializer[Any]):
+    emoji = serializers.ChoiceField(choices=REACTIONS)
+
+
+class Signal(serializers.Serializer[Any]):
+    """Reserved for WebRTC signalling (offer, answer, ICE candidate) in a later version."""
+
+    to = serializers.IntegerField(min_value=1)
+    kind = serializers.ChoiceField(choices=("offer", "answer", "candidate"))
+    payload = serializers.JSONField()
+
+
+@dataclass(frozen=True)
+class Action:
+    schema: type[serializers.Serializer[Any]]
+    roles: frozenset[LessonRole]
+    service: Callable[..., int | None] | None  # None: handled by the consumer itself
+
+
+def _action(
+    schema: type[serializers.Serializer[Any]],
+    roles: set[LessonRole],
+    service: Callable[..., int | None] | None,
+) -> Action:
+    return Action(schema, frozenset(roles), service)
+
+
+ACTIONS: dict[str, Action] = {
+    "lesson.start": _action(Empty, {T}, live.lesson_start),
+    "lesson.end": _action(Empty, {T}, live.lesson_end),
+    "slide.show": _action(SlideShow, {T}, live.slide_show),
+    "poll.open": _action(PollOpen, {T}, live.poll_open),
+    "poll.answer": _action(PollAnswer, {S}, live.poll_answer),
+    "poll.close": _action(PollRef, {T}, live.poll_close),
+    "poll.share": _action(PollRef, {T}, live.poll_share),
+    "hand.raise": _action(Empty, {S}, live.hand_raise),
+    "hand.lower": _action(HandLower, {S, T, F}, live.hand_lower),
+    "chat.send": _action(ChatText, {S, T, F}, live.chat_send),
+    "chat.delete": _action(ChatDelete, {T}, live.chat_delete),
+    "chat.mute": _action(ChatMute, {T}, live.chat_mute),
+    "question.relay": _action(ChatText, {F}, live.question_relay),
+    "checkin": _action(CheckInStudent, {F}, live.check_in),
+    "checkin.code": _action(CheckInCode, {S}, live.check_in_by_code),
+    "board.strokes": _action(BoardStrokes, {T}, live.board_strokes),
+    "board.clear": _action(Empty, {T}, live.board_clear),
+    # Not stored, not numbered: counted per second and passed on (consumers).
+    "react": _action(React, {S, F}, None),
+    # Needs no id: keeps the link open through proxies that close quiet sockets.
+    "ping": _action(Empty, {T, F, S, LessonRole.OBSERVER}, None),
+    # Reserved: audio and video come later; refused with "not_available" for now.
+    "signal": _action(Signal, {T, F, S}, None),
+}
+
+# Messages a client may send without an id (they change nothing that must not happen twice).
+WITHOUT_ID = frozenset({"ping", "react", "signal"})
