@@ -27,6 +27,7 @@ from classrooms.models import (
 from courses.models import Cohort
 from lms.accounts.models import Role, User
 from lms.errors import ApplicationError, FieldErrors
+from realtime import bus
 
 LESSON_FIELDS = ("title", "starts_at", "duration_minutes", "hub", "spokes")
 
@@ -231,6 +232,16 @@ def live_lesson_update(*, lesson: LiveLesson, by: User, data: dict[str, Any]) ->
         hub,
     )
     lesson.save(update_fields=["title", "starts_at", "duration_minutes", "hub"])
+    bus.event_append(
+        lesson_id=lesson.pk,
+        kind="lesson.changed",
+        data={
+            "title": lesson.title,
+            "starts_at": lesson.starts_at.isoformat(),
+            "ends_at": lesson.ends_at.isoformat(),
+        },
+        actor_id=by.pk,
+    )
     if "spokes" in data:
         lesson.spokes.all().delete()
         _spokes_create(lesson, checked)
@@ -247,4 +258,10 @@ def live_lesson_cancel(*, lesson: LiveLesson, by: User, reason: str) -> LiveLess
     lesson.state = LiveLessonState.CANCELLED
     lesson.cancel_reason = reason.strip()
     lesson.save(update_fields=["state", "cancel_reason"])
+    bus.event_append(
+        lesson_id=lesson.pk,
+        kind="lesson.cancelled",
+        data={"reason": lesson.cancel_reason},
+        actor_id=by.pk,
+    )
     return lesson

@@ -47,6 +47,7 @@ from classrooms.policies import LessonRole
 from lms.accounts.models import User
 from lms.errors import ApplicationError
 from realtime import bus
+from realtime.models import LessonEvent
 
 EARLY_START = timedelta(minutes=30)  # a teacher may open the lesson this long before its time
 MAX_CHAT_LENGTH = 500
@@ -289,7 +290,8 @@ def poll_share(*, lesson: LiveLesson, by: User, poll_id: int, client_id: str = "
         return None
     poll.shared = True
     poll.save(update_fields=["shared"])
-    return _event(lesson, by, client_id, "poll.shared", poll_counts(poll))
+    data = {**poll_counts(poll), "poll": {**poll_public(poll), "state": poll.state}}
+    return _event(lesson, by, client_id, "poll.shared", data)
 
 
 # --- hands ------------------------------------------------------------------------------------
@@ -376,6 +378,11 @@ def chat_delete(*, lesson: LiveLesson, by: User, message_id: int, client_id: str
         return None
     message.deleted_by, message.text = by, ""
     message.save(update_fields=["deleted_by", "text"])
+    # The log keeps the posting, without its text: a replay must not bring the text back.
+    posted = LessonEvent.objects.filter(lesson_id=lesson.pk, seq=message.seq).first()
+    if posted is not None:
+        posted.data = {**posted.data, "text": ""}
+        posted.save(update_fields=["data"])
     return _event(lesson, by, client_id, "chat.deleted", {"id": message.seq})
 
 
@@ -520,8 +527,20 @@ def board_clear(*, lesson: LiveLesson, by: User, client_id: str = "") -> Seq:
 
 
 # --- connections (attendance is read from them) -----------------------------------------------
+PRESENCE_RENEW_SECONDS = 30  # how often a server renews its open connections' ``seen_at``
+
+
 def presence_open(*, lesson: LiveLesson, user: User) -> Presence:
-    return Presence.objects.create(lesson=lesson, user=user, opened_at=timezone.now())
+    now = timezone.now()
+    return Presence.objects.create(lesson=lesson, user=user, opened_at=now, seen_at=now)
+
+
+def presence_renew(*, presence_ids: list[int]) -> None:
+    """The connections are still open (one query for all of a server's connections)."""
+    if presence_ids:
+        Presence.objects.filter(pk__in=presence_ids, closed_at__isnull=True).update(
+            seen_at=timezone.now()
+        )
 
 
 def presence_close(*, presence_id: int) -> None:

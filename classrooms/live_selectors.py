@@ -45,20 +45,31 @@ def _visible(events: Any, user: User, staff: bool) -> Any:
 
 
 def events_after(
-    *, lesson_id: int, after: int, user: User, role: LessonRole, limit: int
+    *,
+    lesson_id: int,
+    after: int,
+    user: User,
+    role: LessonRole,
+    limit: int,
+    upto: int | None = None,
 ) -> list[LessonEvent] | None:
-    """The events after ``after`` that the person may see, in order; None when more than
-    ``limit`` were missed (a snapshot is cheaper then)."""
-    if last_seq(lesson_id) - after > limit:
+    """The events after ``after`` (up to ``upto``, by default the log's last number) that
+    the person may see, in order; None when more than ``limit`` were missed (a snapshot is
+    cheaper then)."""
+    if upto is None:
+        upto = last_seq(lesson_id)
+    if upto - after > limit:
         return None
-    events = LessonEvent.objects.filter(lesson_id=lesson_id, seq__gt=after).order_by("seq")
+    events = LessonEvent.objects.filter(lesson_id=lesson_id, seq__gt=after, seq__lte=upto)
+    events = events.order_by("seq")
     return list(_visible(events, user, role in STAFF_IN_LESSON))
 
 
-def _board(lesson: LiveLesson) -> list[dict[str, Any]]:
-    """The whiteboard's strokes since it was last cleared."""
+def _board(lesson: LiveLesson, upto: int) -> list[dict[str, Any]]:
+    """The whiteboard's strokes since it was last cleared, up to event ``upto`` (later
+    strokes reach the client as events: they are not drawn twice)."""
     cleared = (
-        LessonEvent.objects.filter(lesson=lesson, kind="board.cleared")
+        LessonEvent.objects.filter(lesson=lesson, kind="board.cleared", seq__lte=upto)
         .order_by("-seq")
         .values_list("seq", flat=True)
         .first()
@@ -66,7 +77,9 @@ def _board(lesson: LiveLesson) -> list[dict[str, Any]]:
     )
     strokes: list[dict[str, Any]] = []
     for data in (
-        LessonEvent.objects.filter(lesson=lesson, kind="board.strokes", seq__gt=cleared)
+        LessonEvent.objects.filter(
+            lesson=lesson, kind="board.strokes", seq__gt=cleared, seq__lte=upto
+        )
         .order_by("seq")
         .values_list("data", flat=True)
     ):
@@ -129,18 +142,27 @@ def lesson_snapshot(*, lesson: LiveLesson, user: User, role: LessonRole) -> dict
     staff = role in STAFF_IN_LESSON
     progress = LessonProgress.objects.filter(lesson=lesson).first()
     slides = LessonSlide.objects.filter(lesson=lesson).count()
+    messages = list(
+        ChatMessage.objects.filter(lesson=lesson, deleted_by__isnull=True)
+        .select_related("author", "relayed_from")
+        .order_by("-seq")[:CHAT_IN_SNAPSHOT]
+    )[::-1]
+    # The author's part in the lesson as the posting said it (the events carry it).
+    roles = dict(
+        LessonEvent.objects.filter(
+            lesson=lesson, kind="chat.posted", seq__in=[message.seq for message in messages]
+        ).values_list("seq", "data__author__role")
+    )
     chat = [
         {
             "id": message.seq,
-            "author": {**person(message.author), "role": None},
+            "author": {**person(message.author), "role": roles.get(message.seq)},
             "text": message.text,
             "room": message.relayed_from.name if message.relayed_from else None,
             "at": message.at.isoformat(),
         }
-        for message in ChatMessage.objects.filter(lesson=lesson, deleted_by__isnull=True)
-        .select_related("author", "relayed_from")
-        .order_by("-seq")[:CHAT_IN_SNAPSHOT]
-    ][::-1]
+        for message in messages
+    ]
     hands = Hand.objects.filter(lesson=lesson).select_related("user").order_by("raised_at", "pk")
     check_in = (
         CheckIn.objects.filter(lesson=lesson, student=user)
@@ -170,7 +192,7 @@ def lesson_snapshot(*, lesson: LiveLesson, user: User, role: LessonRole) -> dict
         "hand": hands.filter(user=user).exists(),
         "muted": Mute.objects.filter(lesson=lesson, user=user).exists(),
         "checked_in": {"room": check_in.spoke.classroom.name} if check_in else None,
-        "board": _board(lesson),
+        "board": _board(lesson, seq),
         "present": len(present_students(lesson)),
     }
     if staff:

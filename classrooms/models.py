@@ -2,6 +2,7 @@
 and the rooms of rural schools that take part with a facilitator (the spokes); live lessons
 scheduled for a class. Attendance and in-lesson state come with the realtime work."""
 
+import uuid
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -167,12 +168,17 @@ class LessonProgress(models.Model):
         return f"{self.lesson_id}: slide {self.slide}"
 
 
+def _slide_path(instance: "LessonSlide", filename: str) -> str:
+    """Random names: a slide's address says nothing about the lesson or its author."""
+    return f"slides/{instance.lesson_id}/{uuid.uuid4().hex}.webp"
+
+
 class LessonSlide(models.Model):
     """One page of the lesson's slide deck, as an image (a PDF is split into pages)."""
 
     lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="slides")
     position = models.PositiveSmallIntegerField()
-    image = models.FileField(upload_to="slides/%Y/%m/")
+    image = models.FileField(upload_to=_slide_path, max_length=200)
     content_type = models.CharField(max_length=50)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
@@ -230,7 +236,8 @@ class CheckIn(models.Model):
 
 class Presence(models.Model):
     """One connection of a person to a lesson, from when it opened to when it closed
-    (``closed_at`` is empty while it is open). Attendance is read from these intervals."""
+    (``closed_at`` is empty while it is open, or when the server holding it died). Attendance
+    is read from these intervals."""
 
     lesson = models.ForeignKey(LiveLesson, on_delete=models.CASCADE, related_name="presences")
     user = models.ForeignKey(
@@ -238,6 +245,9 @@ class Presence(models.Model):
     )
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Renewed every half minute while the socket is open: a connection whose server process
+    # died never closes, and counts only until it was last seen.
+    seen_at = models.DateTimeField()
 
     class Meta:
         indexes: ClassVar = [

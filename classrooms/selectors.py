@@ -1,12 +1,14 @@
 """Reads of classrooms, scoped to the reader (the same rule as ``policies.can_view_classroom``,
 as a query)."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from classrooms import policies
-from classrooms.models import Classroom, LiveLesson
+from classrooms.models import Classroom, LiveLesson, LiveLessonState
 from courses.models import Cohort
 from lms.accounts import policies as accounts_policies
 from lms.accounts.models import School
@@ -55,3 +57,22 @@ def live_lesson_visible(*, user: Any, lesson_id: int) -> LiveLesson | None:
     if lesson is None or not policies.can_view_lesson(user, lesson):
         return None
     return lesson
+
+
+def live_lessons_facilitated(*, user: Any) -> QuerySet[LiveLesson]:
+    """The lessons a facilitator runs a spoke classroom of that are on or still ahead (a lesson
+    lasts at most a few hours: those that began in the last day are kept until they end)."""
+    if not (user.is_authenticated and user.is_active):
+        return LiveLesson.objects.none()
+    since = timezone.now() - timedelta(days=1)
+    return (
+        LiveLesson.objects.filter(
+            spokes__facilitator=user,
+            state__in=(LiveLessonState.SCHEDULED, LiveLessonState.LIVE),
+            starts_at__gte=since,
+        )
+        .select_related("cohort", "teacher")
+        .prefetch_related("spokes__classroom")
+        .distinct()
+        .order_by("starts_at", "pk")
+    )

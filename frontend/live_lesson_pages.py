@@ -169,6 +169,8 @@ def live_lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "spokes": lesson.spokes.select_related("classroom__school", "facilitator"),
             "form": form if lesson.state == "scheduled" else None,
             "spoke_rows": range(SPOKE_ROWS),
+            "in_room": policies.lesson_role(user, lesson) is not None,
+            "sees_attendance": policies.can_view_attendance(user, lesson),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -7,6 +7,7 @@ from frontend import (
     classroom_pages,
     course_pages,
     gradebook_pages,
+    lesson_room_pages,
     live_lesson_pages,
     marking_pages,
     quiz_pages,
@@ -173,5 +174,31 @@ urlpatterns += [
         "live-lessons/<int:lesson_id>/cancel/",
         live_lesson_pages.live_lesson_cancel,
         name="live-lesson-cancel",
+    ),
+]
+
+# The room of a live lesson (teacher's console, facilitator's projector, pupil's room: one
+# address, by the person's part in the lesson), its slide deck and its attendance.
+urlpatterns += [
+    path("live-lessons/<int:lesson_id>/room/", lesson_room_pages.lesson_room, name="lesson-room"),
+    path(
+        "live-lessons/<int:lesson_id>/slides/",
+        lesson_room_pages.slides_upload,
+        name="lesson-slides-upload",
+    ),
+    path(
+        "live-lessons/<int:lesson_id>/slides/<int:position>/",
+        lesson_room_pages.slide_image,
+        name="lesson-slide",
+    ),
+    path(
+        "live-lessons/<int:lesson_id>/attendance/",
+        lesson_room_pages.lesson_attendance,
+        name="lesson-attendance",
+    ),
+    path(
+        "live-lessons/<int:lesson_id>/attendance.csv",
+        lesson_room_pages.lesson_attendance_csv,
+        name="lesson-attendance-csv",
     ),
 ]

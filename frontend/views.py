@@ -11,12 +11,14 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
+from classrooms import selectors as classroom_selectors
 from courses import selectors as course_selectors
 from frontend.forms import PersonForm, SchoolForm
 from lms.accounts import policies, selectors, services
@@ -80,6 +82,12 @@ def home(request: HttpRequest) -> HttpResponse:
         context["courses"] = course_selectors.course_list_for_student(student=user)
     if user.role == Role.TEACHER:
         context["classes"] = course_selectors.cohort_list_visible(user=user)
+    if user.role == Role.FACILITATOR:
+        context["live_lessons"] = [
+            lesson
+            for lesson in classroom_selectors.live_lessons_facilitated(user=user)
+            if lesson.ends_at > timezone.now()
+        ]
     return render(request, "frontend/home.html", context)
 
 

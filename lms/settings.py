@@ -136,6 +136,9 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                        # channels-redis waits up to 5 s for a message (BZPOPMIN); redis-py's
+                        # own 5 s read timeout would end that wait with an error first.
+                        "socket_timeout": 15,
                     }
                 ],
                 "prefix": "mektep",

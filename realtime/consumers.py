@@ -11,9 +11,11 @@ may still be in the lesson (signed out, deactivated, taken out of the class).
 Close codes: 4401 not signed in, 4403 not (or no longer) allowed in the lesson, 4404 no such
 lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was cancelled."""
 
+import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
@@ -36,13 +38,42 @@ from realtime.models import LessonEvent
 
 log = logging.getLogger(__name__)
 
-REPLAY_LIMIT = 500  # a client that missed more events than this gets a snapshot instead
+# A client that missed more events than this gets a snapshot instead. A replay is queued on
+# the socket at once, so it stays well under fanout.MAX_QUEUED (or it would be cut off).
+REPLAY_LIMIT = 400
 BURST = 30  # messages a socket may send at once ...
 PER_SECOND = 10.0  # ... and on average
 REACTION_SECONDS = 2.0  # one reaction per socket per this long
 PRESENCE_DEBOUNCE = 1.0  # seconds: presence and roster go out at most this often per process
 
 _reactions: dict[int, Counter[str]] = {}
+_presences: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+_tasks: set["asyncio.Task[None]"] = set()  # held here: the loop keeps only weak references
+
+
+def _open_presences() -> set[int]:
+    """The presence intervals of this process's sockets, renewed together every half minute
+    (``live.presence_renew``): an interval whose process died stops counting at its last
+    renewal."""
+    loop = asyncio.get_running_loop()
+    ids = _presences.get(loop)
+    if ids is None:
+        ids = _presences[loop] = set()
+        _tasks.add(loop.create_task(_renew_presences(ids)))
+    return ids
+
+
+async def _renew_presences(ids: set[int]) -> None:
+    while True:
+        await asyncio.sleep(live.PRESENCE_RENEW_SECONDS)
+        try:
+            await db(live.presence_renew)(presence_ids=sorted(ids))
+        except Exception:  # the database is away: renew next time
+            log.warning("renewing %s presence intervals failed", len(ids))
 
 
 def db(function: Any) -> Any:
@@ -55,6 +86,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
     user: User
     lesson: LiveLesson
     role: LessonRole
+    closing = False
 
     async def connect(self) -> None:
         self.subscriber: fanout.Subscriber | None = None
@@ -86,6 +118,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
         for frame in frames:
             self.subscriber.push(frame)
         self.subscriber.start(seq)
+        if self.presence_id is not None:
+            _open_presences().add(self.presence_id)
         self._presence_changed()
 
     def _lesson_and_role(self) -> tuple[LiveLesson, LessonRole] | int:
@@ -114,16 +148,20 @@ class LessonConsumer(AsyncWebsocketConsumer):
         with a ``synced`` frame), or, on a first connection or too far behind, a snapshot."""
         self.presence_id = live.presence_open(lesson=self.lesson, user=self.user).pk
         welcome = {"type": "welcome", "you": {**live.person(self.user), "role": str(self.role)}}
-        if since is not None:
+        # The replay ends at the number read first: an event committed while it is read
+        # comes afterwards, live. A number beyond the log's end gets a snapshot: the events
+        # that will carry the numbers up to it must not be skipped.
+        seq = live_selectors.last_seq(self.lesson_id)
+        if since is not None and since <= seq:
             events = live_selectors.events_after(
                 lesson_id=self.lesson_id,
                 after=since,
                 user=self.user,
                 role=self.role,
                 limit=REPLAY_LIMIT,
+                upto=seq,
             )
             if events is not None:
-                seq = max([since, live_selectors.last_seq(self.lesson_id)])
                 frames = [frame for _seq, _audience, frame in bus.event_frames(events)]
                 return [
                     bus.encode(welcome),
@@ -134,6 +172,14 @@ class LessonConsumer(AsyncWebsocketConsumer):
             lesson=self.lesson, user=self.user, role=self.role
         )
         return [bus.encode(welcome), bus.encode({"type": "snapshot", **snapshot})], snapshot["seq"]
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        """Close once: two rechecks, or a recheck and a cut-off, may both ask, and a server
+        refuses a second close frame."""
+        if self.closing:
+            return
+        self.closing = True
+        await super().close(code=code, reason=reason)
 
     async def _send_text(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
@@ -162,6 +208,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.subscriber is None:
             return
+        if not self._take_token():  # every frame counts, whatever it holds
+            await self._error(None, "rate_limited", _("Too many messages; slow down."))
+            return
         if text_data is None:
             await self._error(None, "binary", _("Send text frames only."))
             return
@@ -169,9 +218,6 @@ class LessonConsumer(AsyncWebsocketConsumer):
             len(text_data.encode()) > protocol.MAX_MESSAGE_BYTES
         ):
             await self._error(None, "too_large", _("A message may be 8 KB at most."))
-            return
-        if not self._take_token():
-            await self._error(None, "rate_limited", _("Too many messages; slow down."))
             return
         try:
             message = json.loads(text_data)
@@ -222,7 +268,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
                 None,
                 "invalid",
                 _("This message needs an id."),
-                {"id": [_("This field is required.")]},
+                {"id": [_("Give this message an id.")]},
             )
             return
         if kind == "ping":
@@ -305,14 +351,29 @@ class LessonConsumer(AsyncWebsocketConsumer):
         return len(live_selectors.present_students(self.lesson)), live_selectors.roster(self.lesson)
 
     # --- leaving ------------------------------------------------------------------------------
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Whatever ends the consumer (a closed socket, or an error such as the channel layer
+        losing Redis), the socket leaves its feed and its presence interval is closed."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._leave()
+
     async def disconnect(self, code: int) -> None:
-        if self.subscriber is not None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        if getattr(self, "subscriber", None) is not None:
+            assert self.subscriber is not None  # noqa: S101
             fanout.hub().leave(self.lesson_id, self.subscriber)
+            self.subscriber = None
             self._presence_changed()
-        if self.presence_id is not None:
-            await db(live.presence_close)(presence_id=self.presence_id)
-            self.presence_id = None
-        if self.joined_group:
+        if getattr(self, "presence_id", None) is not None:
+            presence_id, self.presence_id = self.presence_id, None
+            _open_presences().discard(presence_id)
+            await db(live.presence_close)(presence_id=presence_id)
+        if getattr(self, "joined_group", False):
+            self.joined_group = False
             try:
                 await self.channel_layer.group_discard(
                     bus.user_group(self.user.pk), self.channel_name

@@ -2,8 +2,9 @@
 
 A process subscribes once per live lesson it holds sockets of (Redis pub/sub, or this
 process's own hub in the embedded default). Each event arrives once, already encoded by its
-publisher, and the same text is queued on each local socket whose person may see it. The
-channel layer is not on this path: it carries control messages only (``realtime.bus``).
+publisher, and the same text is written to each local socket whose person may see it, in
+the same turn of the loop, as a plain broadcast server does. The channel layer is not on this
+path: it carries control messages only (``realtime.bus``).
 
 Order and completeness: events of a lesson commit in the order of their numbers, but two
 processes may publish them in either order, and a publication can be lost (Redis restarted).
@@ -12,8 +13,9 @@ log, which holds them already (an event is published after its commit, and every
 committed before it). Every few seconds each process also compares its feeds with the log's
 last numbers, so a lost last event arrives too.
 
-A socket that cannot keep up (its queue grows past ``MAX_QUEUED``) is closed; its client
-reconnects and resumes from its last number, so a slow phone never holds up the others."""
+A socket whose buffer is full gets its frames queued and written by a task of its own, so a
+slow phone never holds up the others; one that cannot keep up (its queue grows past
+``MAX_QUEUED``) is closed, and its client reconnects and resumes from its last number."""
 
 import asyncio
 import contextlib
@@ -66,15 +68,22 @@ last_seqs = database_sync_to_async(_last_seqs, thread_sensitive=False)
 
 
 class Subscriber:
-    """One socket of a lesson in this process: what its person may see, and its own queue
-    and writer, so that one slow socket never makes the others wait."""
+    """One socket of a lesson in this process: what its person may see, and how frames are
+    written to it, so that one slow socket never makes the others wait.
+
+    A frame is written at once, in the turn of the loop that delivers it, as long as the
+    socket takes it without waiting (its buffer has room): a broadcast then costs one write
+    per socket and no task switch. When a write has to wait for the socket, the rest of it
+    runs in a task of the socket's own, and the frames after it wait in its queue until that
+    task has written them. ``send`` must not depend on the task it runs in (the ASGI send
+    does not)."""
 
     def __init__(
         self,
         *,
         user_id: int,
         staff: bool,
-        send: Callable[[str], Awaitable[None]],
+        send: Callable[[str], Coroutine[Any, Any, None]],
         overflow: Callable[[], Coroutine[Any, Any, None]],
     ) -> None:
         self.user_id = user_id
@@ -87,8 +96,7 @@ class Subscriber:
         self._overflow = overflow
         self._held: list[tuple[int, str, str]] = []
         self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
-        self._writer = asyncio.get_running_loop().create_task(self._write())
+        self._writer: asyncio.Task[None] | None = None  # while a write waits for the socket
 
     def sees(self, audience: str) -> bool:
         return audience == bus.TO_ALL or self.staff or audience == self._own
@@ -116,29 +124,62 @@ class Subscriber:
     def push(self, frame: str) -> None:
         if self.closed:
             return
+        if self._writer is None:
+            self._write_now(frame)
+            return
         self._queue.append(frame)
         if len(self._queue) > MAX_QUEUED:
             self.closed = True
             self._queue.clear()
             asyncio.get_running_loop().create_task(self._overflow())
-            return
-        self._wake.set()
 
-    async def _write(self) -> None:
+    def _write_now(self, frame: str) -> None:
+        """Run the write's first step here; if it has to wait, its own task finishes it."""
+        sending = self._send(frame)
         try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._queue:
-                    await self._send(self._queue.popleft())
+            waiting = sending.send(None)
+        except StopIteration:
+            return  # written
+        except Exception:  # the socket is gone; its consumer stops the subscriber
+            self.closed = True
+            return
+        self._writer = asyncio.get_running_loop().create_task(self._write_rest(sending, waiting))
+
+    async def _write_rest(self, sending: Coroutine[Any, Any, None], waiting: object) -> None:
+        try:
+            await _resume(sending, waiting)
+            while self._queue:
+                await self._send(self._queue.popleft())
         except asyncio.CancelledError:
             raise
         except Exception:  # the socket is gone; its consumer stops the subscriber
             self.closed = True
+            self._queue.clear()
+        finally:
+            self._writer = None
 
     def stop(self) -> None:
         self.closed = True
-        self._writer.cancel()
+        self._queue.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+
+
+async def _resume(coroutine: Coroutine[Any, Any, None], waiting: object) -> None:
+    """Finish a coroutine whose first step ran outside a task, as a task would: wait until
+    the future it yielded is done, then resume it (it reads the outcome itself), until it
+    returns. Python 3.12's eager tasks start coroutines in the same way."""
+    try:
+        while True:
+            if asyncio.isfuture(waiting):
+                await asyncio.wait((waiting,))  # raises only if this task is cancelled
+            else:  # a bare yield: the loop gets a turn
+                await asyncio.sleep(0)
+            waiting = coroutine.send(None)
+    except StopIteration:
+        return
+    finally:
+        coroutine.close()
 
 
 class Feed:

@@ -286,3 +286,56 @@ def wait_until_healthy(base_url: str, processes: Sequence[Process], *, timeout: 
         what=f"{base_url}/healthz did not answer 200",
         processes=processes,
     )
+
+
+# --- the Procfile, Redis, and killing -------------------------------------------------------
+def procfile_command(name: str) -> list[str]:
+    """The ``name`` line of the Procfile, as a command run by ``sh`` exactly as honcho runs it
+    (``$PORT`` and the other variables come from the environment)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        kind, colon, command = line.partition(":")
+        if colon and kind.strip() == name:
+            return ["sh", "-c", command.strip()]
+    raise RuntimeError(f"The Procfile has no {name!r} line.")
+
+
+def kill_group(process: Process) -> None:
+    """SIGKILL the process's whole group at once (no chance to clean up), and reap it."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.popen.pid, signal.SIGKILL)
+    try:
+        process.popen.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"The {process.name} outlived SIGKILL for {STOP_TIMEOUT} s.") from error
+
+
+@contextmanager
+def redis_server(port: int, log: Path, *, timeout: float = 10) -> Iterator[Process]:
+    """A redis-server of the test's own on ``port`` (no snapshots, no append-only file: a
+    restart starts empty), answering PING before this returns; always stopped afterwards."""
+    import redis
+
+    command = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    with running(f"redis-server on {port}", command, dict(os.environ), log) as process:
+
+        def answers() -> bool:
+            client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1)
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError as error:
+                raise _NotYet(str(error)) from error
+            finally:
+                client.close()
+
+        wait_until(answers, timeout=timeout, what="redis-server answered PING", processes=[process])
+        yield process

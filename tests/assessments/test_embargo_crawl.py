@@ -277,6 +277,8 @@ def path_values(p: Planted) -> dict[str, tuple[int, ...]]:
         "teacher_id": tuple(cohort.teachers.values_list("pk", flat=True)),
         # classrooms hold no answer or grade, and none is a pupil's to see: any id will do
         "classroom_id": (0,),
+        # a live lesson's slide holds no answer or grade either
+        "position": (0,),
         "classes.id": (cohort.pk,),
         "courses.id": (course.pk,),
         "modules.id": (lesson.module_id,),

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from classrooms import services
-from classrooms.models import Classroom
+from classrooms import live, services
+from classrooms.models import Classroom, LiveLesson
 from tests.conftest import World
 
 ROOM = {
@@ -230,3 +230,23 @@ def test_the_demo_has_a_smart_classroom_and_two_rural_rooms() -> None:
         ("kg-ik-karakol-1", True),
         ("kg-ik-tup-3", False),
     ]
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_live_lesson_with_two_rooms_ready_to_start() -> None:
+    call_command("demo_load", verbosity=0)
+    call_command("demo_load", verbosity=0)
+    lesson = LiveLesson.objects.get()  # loading again keeps the one lesson still ahead
+    assert lesson.hub is not None
+    assert lesson.hub.is_smart
+    spokes = sorted(
+        (spoke.classroom.school.code, spoke.facilitator.username) for spoke in lesson.spokes.all()
+    )
+    assert spokes == [
+        ("kg-ik-barskoon", "demo-facilitator-2"),
+        ("kg-ik-tup-3", "demo-facilitator"),
+    ]
+    assert lesson.cohort.enrolments.count() == 2
+    # its teacher may open it now (up to 30 minutes before its time)
+    seq = live.lesson_start(lesson=lesson, by=lesson.teacher)
+    assert seq == 1

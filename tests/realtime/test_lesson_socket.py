@@ -1,20 +1,20 @@
 """The lesson socket end to end inside one process: joining, the first state, actions by
 role, refusals, replay and snapshots, duplicates."""
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from realtime.models import LessonEvent
+from tests.asyncrun import run_async
 from tests.realtime.conftest import Live, open_socket, token_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run(test: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(test())
+    run_async(test)
 
 
 def stored(lesson_id: int) -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from classrooms.demo import demo_classrooms_load
+from classrooms.demo import demo_classrooms_load, demo_live_lesson_load
 from courses.demo import demo_courses_load
 from lms.accounts.demo import DEMO_PASSWORD, demo_load
 
@@ -18,11 +18,13 @@ class Command(BaseCommand):
         counts = demo_load()
         courses = demo_courses_load()
         classrooms = demo_classrooms_load()
+        live_lesson = demo_live_lesson_load()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {counts['schools']} schools, {counts['people']} people "
                 f"({counts['created']} new), {courses['courses']} courses, "
-                f"{courses['classes']} class, {classrooms} classrooms. "
+                f"{courses['classes']} class, {classrooms} classrooms, a live lesson at "
+                f"{live_lesson.starts_at:%H:%M} UTC. "
                 f"Password for every demo account: {DEMO_PASSWORD}"
             )
         )
