@@ -1020,7 +1020,9 @@ async def _channel_layer_waits(seconds: float) -> str | None:
     return "a message came on a new channel"
 
 
-def test_a_quiet_socket_is_not_dropped_by_the_channel_layers_read_timeout(site: Site, shared: Servers) -> None:
+def test_a_quiet_socket_is_not_dropped_by_the_channel_layers_read_timeout(
+    site: Site, shared: Servers
+) -> None:
     """BUG, lms/settings.py, ``CHANNEL_LAYERS`` (the Redis host entry, lines 135-140): redis-py
     8 (requirements/base.txt pins redis==8.1.0) reads with a default ``socket_timeout`` of 5 s,
     and channels_redis waits for a process's control messages with ``BZPOPMIN`` for 5 s
