@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from classrooms import attendance, policies, selectors, slides
+from classrooms import attendance, policies, slides
+from classrooms.api.live_lessons import _lesson
 from classrooms.models import LessonSlide, LiveLesson
 from courses.uploads import stored_file_response
 from lms.accounts.api.requests import request_person
@@ -24,13 +25,6 @@ from lms.exports import csv_response
 
 class SlidesInput(serializers.Serializer[Any]):
     files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
-
-
-def _lesson(request: Request, lesson_id: int) -> LiveLesson:
-    lesson = selectors.live_lesson_visible(user=request.user, lesson_id=lesson_id)
-    if lesson is None:
-        raise Http404
-    return lesson
 
 
 class LiveLessonSlidesApi(APIView):
