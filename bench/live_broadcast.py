@@ -682,7 +682,11 @@ class Bench:
 
         if stack.name == "raw":
             return 0
-        pattern = "mektep:group:user.*" if stack.name == "ours" else f"mektep:group:{self.group}"
+        from django.conf import settings
+
+        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        group = "user.*" if stack.name == "ours" else self.group
+        pattern = f"{prefix}:group:{group}"
         await asyncio.sleep(3)
         client = aioredis.Redis.from_url(self.redis_url)
         try:

@@ -358,12 +358,14 @@ def chat_send(*, lesson: LiveLesson, by: User, text: str, client_id: str = "") -
 
 
 @transaction.atomic
-def question_relay(*, lesson: LiveLesson, by: User, text: str, client_id: str = "") -> Seq:
+def question_relay(
+    *, lesson: LiveLesson, by: User, text: str, room_id: int | None = None, client_id: str = ""
+) -> Seq:
     """A facilitator passes on a question asked in their room, shown with the room's name."""
     _role(by, lesson, {LessonRole.FACILITATOR})
     _live(lesson)
     text = _text(text, field="text", limit=MAX_CHAT_LENGTH)
-    spoke = _spoke_of(lesson, by)
+    spoke = _spoke_of(lesson, by, room_id)
     return _chat(lesson, by, client_id, text, spoke.classroom)
 
 
@@ -415,16 +417,34 @@ def chat_mute(
 
 
 # --- spoke classrooms: checking in ------------------------------------------------------------
-def _spoke_of(lesson: LiveLesson, facilitator: User) -> LessonSpoke:
-    spoke = (
+def _spoke_of(lesson: LiveLesson, facilitator: User, room_id: int | None) -> LessonSpoke:
+    """The facilitator's room in the lesson: the one they run, or, when they run several,
+    the one they name (``room_id``, a classroom's id)."""
+    spokes = list(
         LessonSpoke.objects.select_related("classroom")
         .filter(lesson=lesson, facilitator=facilitator)
         .order_by("pk")
-        .first()
     )
-    if spoke is None:
+    if not spokes:
         raise PermissionDenied
-    return spoke
+    if room_id is not None:
+        named = [spoke for spoke in spokes if spoke.classroom_id == room_id]
+        if not named:
+            _refuse(
+                "not_your_room",
+                _("That is not a classroom you run in this lesson."),
+                status=400,
+                field="room_id",
+            )
+        return named[0]
+    if len(spokes) > 1:
+        _refuse(
+            "which_room",
+            _("You run several classrooms in this lesson: say which one."),
+            status=400,
+            field="room_id",
+        )
+    return spokes[0]
 
 
 def _check_in(
@@ -448,10 +468,17 @@ def _check_in(
 
 
 @transaction.atomic
-def check_in(*, lesson: LiveLesson, by: User, student_id: int, client_id: str = "") -> Seq:
+def check_in(
+    *,
+    lesson: LiveLesson,
+    by: User,
+    student_id: int,
+    room_id: int | None = None,
+    client_id: str = "",
+) -> Seq:
     """The facilitator marks a pupil of the class present in their room."""
     _role(by, lesson, {LessonRole.FACILITATOR})
-    spoke = _spoke_of(lesson, by)
+    spoke = _spoke_of(lesson, by, room_id)
     student = User.objects.filter(pk=student_id, enrolments__cohort_id=lesson.cohort_id).first()
     if student is None:
         _refuse(

@@ -5,11 +5,15 @@ A snapshot is read after the lesson's last event number: it holds at least the e
 the events up to that number, perhaps of a few later ones too. Events state what now is, so
 applying those again on top of the snapshot changes nothing (``classrooms.live``)."""
 
+import copy
+import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
 
-from classrooms.live import person, poll_counts, poll_public
+from classrooms.live import person, poll_public
 from classrooms.models import (
     ChatMessage,
     CheckIn,
@@ -26,6 +30,7 @@ from classrooms.models import (
 )
 from classrooms.policies import STAFF_IN_LESSON, LessonRole
 from lms.accounts.models import User
+from realtime.bus import encode
 from realtime.models import LessonEvent, LessonStream
 
 CHAT_IN_SNAPSHOT = 100
@@ -87,25 +92,17 @@ def _board(lesson: LiveLesson, upto: int) -> list[dict[str, Any]]:
     return strokes
 
 
-def _poll(lesson: LiveLesson, user: User, staff: bool) -> dict[str, Any] | None:
-    poll = Poll.objects.filter(lesson=lesson).order_by("-pk").first()
-    if poll is None or (poll.state == PollState.CLOSED and not (poll.shared or staff)):
-        return None
-    shown: dict[str, Any] = {**poll_public(poll), "state": poll.state, "shared": poll.shared}
-    if staff or poll.shared:
-        shown.update(poll_counts(poll))
-    mine = PollAnswer.objects.filter(poll=poll, student=user).values_list("choices", flat=True)
-    shown["mine"] = mine.first()
-    return shown
-
-
-def present_students(lesson: LiveLesson) -> set[int]:
-    """Pupils connected now, or checked in to a spoke classroom."""
+def _present(lesson: LiveLesson) -> Any:
+    """Pupils connected now, or checked in to a spoke classroom (a query of their ids)."""
     connected = Presence.objects.filter(
         lesson=lesson, closed_at__isnull=True, user__enrolments__cohort_id=lesson.cohort_id
     ).values_list("user_id", flat=True)
     checked = CheckIn.objects.filter(lesson=lesson).values_list("student_id", flat=True)
-    return set(connected) | set(checked)
+    return connected.union(checked)
+
+
+def present_count(lesson: LiveLesson) -> int:
+    return int(_present(lesson).count())
 
 
 def roster(lesson: LiveLesson) -> list[dict[str, Any]]:
@@ -135,11 +132,88 @@ def roster(lesson: LiveLesson) -> list[dict[str, Any]]:
     ]
 
 
-def lesson_snapshot(*, lesson: LiveLesson, user: User, role: LessonRole) -> dict[str, Any]:
-    """Everything a person needs to show the lesson as it is now, and the number it is at."""
-    seq = last_seq(lesson.pk)
-    lesson = LiveLesson.objects.select_related("teacher").get(pk=lesson.pk)
-    staff = role in STAFF_IN_LESSON
+@dataclass(frozen=True)
+class _Shared:
+    """The part of a snapshot that is the same for every pupil, read once for all who join
+    while the log's number stays the same (for at most ``SHARED_SECONDS``), and what each
+    pupil's own part is picked from."""
+
+    seq: int
+    read_at: float
+    lesson: LiveLesson  # with its class, term, school and teacher
+    about: dict[str, Any]  # the lesson as the snapshot tells it
+    slide: dict[str, Any] | None
+    slides: int
+    chat: list[dict[str, Any]]
+    poll: dict[str, Any] | None  # without its results, which not everyone sees
+    poll_results: dict[str, Any] | None
+    answers: dict[int, list[int]]  # the poll's answers by pupil
+    board: list[dict[str, Any]]
+    hands: list[dict[str, Any]]  # in the order they went up
+    muted: frozenset[int]
+    rooms: dict[int, str]  # checked-in pupils' classrooms
+    present: frozenset[int]  # pupils connected or checked in
+    written: dict[str, str] = field(default_factory=dict)  # SHARED_KEYS, as JSON
+
+    def shared_part(self) -> dict[str, Any]:
+        return {
+            "lesson": self.about,
+            "slide": self.slide,
+            "slides": self.slides,
+            "chat": self.chat,
+            "board": self.board,
+        }
+
+
+# The parts of a snapshot that are the same for everyone: written out as JSON once per shared
+# read, not once per person (the board and the chat can run to tens of kilobytes).
+SHARED_KEYS = ("lesson", "slide", "slides", "chat", "board")
+
+
+# Hundreds of pupils joining at once would each read the same lesson; they share one read.
+# Anything that changes what it holds appends an event (``classrooms.live``), so a read made
+# at the same number still holds it all; only who is present, which no event carries, may be
+# up to this old (a ``presence`` frame with the count follows every join).
+SHARED_SECONDS = 1.0
+_shared_reads: dict[int, _Shared] = {}
+_shared_lock = threading.Lock()
+
+
+def forget_shared_reads() -> None:
+    with _shared_lock:
+        _shared_reads.clear()
+
+
+def lesson_at(lesson_id: int, seq: int) -> LiveLesson | None:
+    """The lesson (with its class, term, school and teacher) as it is at event ``seq``, from
+    the read its joining pupils share; None if there is no such lesson. A copy of its own:
+    the caller may change it."""
+    shared = _shared(lesson_id, seq)
+    return copy.copy(shared.lesson) if shared is not None else None
+
+
+def _shared(lesson_id: int, seq: int) -> _Shared | None:
+    with _shared_lock:
+        known = _shared_reads.get(lesson_id)
+    if known is not None and known.seq == seq and time.monotonic() - known.read_at < SHARED_SECONDS:
+        return known
+    read = _shared_read(lesson_id, seq)
+    if read is not None:
+        read.written.update({key: encode(value) for key, value in read.shared_part().items()})
+        with _shared_lock:
+            _shared_reads[lesson_id] = read
+    return read
+
+
+def _shared_read(lesson_id: int, seq: int) -> _Shared | None:
+    read_at = time.monotonic()
+    lesson = (
+        LiveLesson.objects.select_related("cohort__term__school", "teacher")
+        .filter(pk=lesson_id)
+        .first()
+    )
+    if lesson is None:
+        return None
     progress = LessonProgress.objects.filter(lesson=lesson).first()
     slides = LessonSlide.objects.filter(lesson=lesson).count()
     messages = list(
@@ -153,24 +227,23 @@ def lesson_snapshot(*, lesson: LiveLesson, user: User, role: LessonRole) -> dict
             lesson=lesson, kind="chat.posted", seq__in=[message.seq for message in messages]
         ).values_list("seq", "data__author__role")
     )
-    chat = [
-        {
-            "id": message.seq,
-            "author": {**person(message.author), "role": roles.get(message.seq)},
-            "text": message.text,
-            "room": message.relayed_from.name if message.relayed_from else None,
-            "at": message.at.isoformat(),
-        }
-        for message in messages
-    ]
+    poll = Poll.objects.filter(lesson=lesson).order_by("-pk").first()
+    answers: dict[int, list[int]] = {}
+    shown_poll = results = None
+    if poll is not None:
+        answers = dict(PollAnswer.objects.filter(poll=poll).values_list("student_id", "choices"))
+        counts = [0] * len(poll.options)
+        for choices in answers.values():
+            for choice in choices:
+                counts[choice] += 1
+        shown_poll = {**poll_public(poll), "state": poll.state, "shared": poll.shared}
+        results = {"poll_id": poll.pk, "counts": counts, "answered": len(answers)}
     hands = Hand.objects.filter(lesson=lesson).select_related("user").order_by("raised_at", "pk")
-    check_in = (
-        CheckIn.objects.filter(lesson=lesson, student=user)
-        .select_related("spoke__classroom")
-        .first()
-    )
-    state: dict[str, Any] = {
-        "lesson": {
+    return _Shared(
+        seq=seq,
+        read_at=read_at,
+        lesson=lesson,
+        about={
             "id": lesson.pk,
             "title": lesson.title,
             "state": lesson.state,
@@ -182,29 +255,97 @@ def lesson_snapshot(*, lesson: LiveLesson, user: User, role: LessonRole) -> dict
             else None,
             "ended_at": progress.ended_at.isoformat() if progress and progress.ended_at else None,
         },
-        "you": {**person(user), "role": str(role)},
-        "slide": {"position": progress.slide, "count": slides}
+        slide={"position": progress.slide, "count": slides}
         if progress is not None and progress.slide is not None
         else None,
-        "slides": slides,
-        "poll": _poll(lesson, user, staff),
-        "chat": chat,
-        "hand": hands.filter(user=user).exists(),
-        "muted": Mute.objects.filter(lesson=lesson, user=user).exists(),
-        "checked_in": {"room": check_in.spoke.classroom.name} if check_in else None,
-        "board": _board(lesson, seq),
-        "present": len(present_students(lesson)),
+        slides=slides,
+        chat=[
+            {
+                "id": message.seq,
+                "author": {**person(message.author), "role": roles.get(message.seq)},
+                "text": message.text,
+                "room": message.relayed_from.name if message.relayed_from else None,
+                "at": message.at.isoformat(),
+            }
+            for message in messages
+        ],
+        poll=shown_poll,
+        poll_results=results,
+        answers=answers,
+        board=_board(lesson, seq),
+        hands=[{"user": person(hand.user), "at": hand.raised_at.isoformat()} for hand in hands],
+        muted=frozenset(Mute.objects.filter(lesson=lesson).values_list("user_id", flat=True)),
+        rooms=dict(
+            CheckIn.objects.filter(lesson=lesson).values_list(
+                "student_id", "spoke__classroom__name"
+            )
+        ),
+        present=frozenset(_present(lesson)),
+    )
+
+
+def _poll_seen(shared: _Shared, user: User, staff: bool) -> dict[str, Any] | None:
+    poll = shared.poll
+    if poll is None or (poll["state"] == PollState.CLOSED and not (poll["shared"] or staff)):
+        return None
+    shown = dict(poll)
+    if (staff or poll["shared"]) and shared.poll_results is not None:
+        shown.update(shared.poll_results)
+    shown["mine"] = shared.answers.get(user.pk)
+    return shown
+
+
+def _snapshot_parts(
+    lesson: LiveLesson, user: User, role: LessonRole, seq: int
+) -> tuple[_Shared, dict[str, Any]]:
+    """The shared read, and the rest of the person's snapshot."""
+    shared = _shared(lesson.pk, seq)
+    if shared is None:
+        raise LiveLesson.DoesNotExist
+    staff = role in STAFF_IN_LESSON
+    room = shared.rooms.get(user.pk)
+    present = shared.present | {user.pk} if role == LessonRole.STUDENT else shared.present
+    own: dict[str, Any] = {
+        "you": {**person(user), "role": str(role)},
+        "poll": _poll_seen(shared, user, staff),
+        "hand": any(hand["user"]["id"] == user.pk for hand in shared.hands),
+        "muted": user.pk in shared.muted,
+        "checked_in": {"room": room} if room is not None else None,
+        "present": len(present),
     }
     if staff:
-        state["hands"] = [
-            {"user": person(hand.user), "at": hand.raised_at.isoformat()} for hand in hands
-        ]
-        state["roster"] = roster(lesson)
+        own["hands"] = shared.hands
+        own["roster"] = roster(lesson)
     if role == LessonRole.FACILITATOR:
-        state["codes"] = [
-            {"room": code.spoke.classroom.name, "code": code.code}
-            for code in SpokeCode.objects.filter(
-                spoke__lesson=lesson, spoke__facilitator=user
-            ).select_related("spoke__classroom")
+        own["codes"] = [
+            {
+                "room": code.spoke.classroom.name,
+                "room_id": code.spoke.classroom_id,
+                "code": code.code,
+            }
+            for code in SpokeCode.objects.filter(spoke__lesson=lesson, spoke__facilitator=user)
+            .select_related("spoke__classroom")
+            .order_by("spoke__pk")
         ]
-    return {"seq": seq, "state": state}
+    return shared, own
+
+
+def lesson_snapshot(
+    *, lesson: LiveLesson, user: User, role: LessonRole, seq: int | None = None
+) -> dict[str, Any]:
+    """Everything a person needs to show the lesson as it is now, and the number it is at
+    (``seq``, when the caller has just read it)."""
+    if seq is None:
+        seq = last_seq(lesson.pk)
+    shared, own = _snapshot_parts(lesson, user, role, seq)
+    return {"seq": seq, "state": {**shared.shared_part(), **own}}
+
+
+def lesson_snapshot_frame(*, lesson: LiveLesson, user: User, role: LessonRole, seq: int) -> str:
+    """``lesson_snapshot`` as the ``snapshot`` frame's text, its shared parts written once for
+    all who join at the same number."""
+    shared, own = _snapshot_parts(lesson, user, role, seq)
+    fields = [f'"{key}":{shared.written[key]}' for key in SHARED_KEYS]
+    fields += [f'"{key}":{encode(value)}' for key, value in own.items()]
+    state = ",".join(fields)
+    return f'{{"type":"snapshot","seq":{seq},"state":{{{state}}}}}'

@@ -141,7 +141,9 @@ if REDIS_URL:
                         "socket_timeout": 15,
                     }
                 ],
-                "prefix": "mektep",
+                # Not the cache's "mektep:" prefix: clearing the cache's keys (tests do,
+                # between tests) must not drop sockets from their groups.
+                "prefix": "mektep-channels",
             },
         }
     }

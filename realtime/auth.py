@@ -11,12 +11,14 @@ from typing import Any
 from urllib.parse import urlparse
 
 from channels.auth import AuthMiddlewareStack
-from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator, WebsocketDenier
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from realtime.threads import db
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
@@ -56,29 +58,45 @@ class LessonOriginCheck(OriginValidator):
         return await WebsocketDenier()(scope, receive, send)
 
 
-@database_sync_to_async
-def _user_of_token(token: str) -> tuple[Any, str | None]:
+class _SocketTokenCheck(TokenAuthentication):
+    """knox's check of a token, without the sweep of the person's other tokens that knox runs
+    on every use (a query of all their tokens, deleting the expired ones): the REST API
+    sweeps, and hundreds of pupils joining a lesson at once need not. An expired token is
+    refused all the same."""
+
+    def _cleanup_token(self, auth_token: Any) -> bool:
+        return bool(auth_token.expiry is not None and auth_token.expiry < timezone.now())
+
+
+def _user_of_token_sync(token: str) -> tuple[Any, str | None]:
     try:
-        user, auth_token = TokenAuthentication().authenticate_credentials(token.encode())
+        user, auth_token = _SocketTokenCheck().authenticate_credentials(token.encode())
     except AuthenticationFailed:
         return AnonymousUser(), None
     return user, auth_token.token_key
 
 
-class TokenAuthMiddleware:
-    """Signs in a handshake that carries an API token (after the session middleware: the
-    token wins when both are there)."""
+# On a pool thread, not on the one thread that Channels' session middleware shares: hundreds
+# of pupils joining at once sign in side by side.
+_user_of_token = db(_user_of_token_sync)
+
+
+class SignIn:
+    """A handshake that carries an API token is signed in by the token alone (the token wins
+    over a cookie, and the session stack is skipped); any other by the session cookie."""
 
     def __init__(self, application: Any) -> None:
         self.application = application
+        self.by_session = AuthMiddlewareStack(application)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         token = _token_of(scope)
-        if token is not None:
-            user, key = await _user_of_token(token)
-            scope = {**scope, "user": user, "auth_token_key": key}
+        if token is None:
+            return await self.by_session(scope, receive, send)
+        user, key = await _user_of_token(token)
+        scope = {**scope, "user": user, "auth_token_key": key}
         return await self.application(scope, receive, send)
 
 
 def lesson_socket_stack(application: Any) -> Any:
-    return LessonOriginCheck(AuthMiddlewareStack(TokenAuthMiddleware(application)))
+    return LessonOriginCheck(SignIn(application))

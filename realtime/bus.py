@@ -37,7 +37,7 @@ def audience_of(*, staff_only: bool, to_user_id: int | None) -> str:
     return TO_STAFF if staff_only else TO_ALL
 
 
-def encode(message: dict[str, Any]) -> str:
+def encode(message: Any) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=str)
 
 

@@ -20,11 +20,12 @@ from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
+from django.http import HttpRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 from knox.models import get_token_model
 
@@ -35,6 +36,7 @@ from lms.accounts.models import User
 from lms.errors import ApplicationError
 from realtime import bus, fanout, protocol
 from realtime.models import LessonEvent
+from realtime.threads import db
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +78,21 @@ async def _renew_presences(ids: set[int]) -> None:
             log.warning("renewing %s presence intervals failed", len(ids))
 
 
-def db(function: Any) -> Any:
-    """Run ORM code off the event loop, on a pool thread of its own (not one thread shared by
-    every socket: a join storm would queue behind it)."""
-    return database_sync_to_async(function, thread_sensitive=False)
+LAYER_SLOTS = 32  # group changes on the channel layer at once, per process
+_layer_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _layer_slot() -> asyncio.Semaphore:
+    """Hundreds of sockets joining (or leaving) at once would each take a Redis connection of
+    their own for their group change, and the pool would open hundreds of new ones; a few
+    at a time reuse the same connections, and all are done sooner."""
+    loop = asyncio.get_running_loop()
+    slot = _layer_slots.get(loop)
+    if slot is None:
+        slot = _layer_slots[loop] = asyncio.Semaphore(LAYER_SLOTS)
+    return slot
 
 
 class LessonConsumer(AsyncWebsocketConsumer):
@@ -99,35 +112,42 @@ class LessonConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
-        found = await db(self._lesson_and_role)()
-        if isinstance(found, int):
-            await self.close(code=found)
-            return
-        self.lesson, self.role = found
-        await self.channel_layer.group_add(bus.user_group(user.pk), self.channel_name)
+        self.language = self._language()
+        # In the person's group before anything is checked: a removal or a sign-out that
+        # happens while the socket joins still reaches it.
+        async with _layer_slot():
+            await self.channel_layer.group_add(bus.user_group(user.pk), self.channel_name)
         self.joined_group = True
         self.tokens, self.refilled, self.reacted = float(BURST), time.monotonic(), 0.0
-        self.subscriber = fanout.Subscriber(
-            user_id=user.pk,
-            staff=self.role in STAFF_IN_LESSON,
-            send=self._send_text,
-            overflow=self._overflow,
+        subscriber = fanout.Subscriber(
+            user_id=user.pk, staff=False, send=self._send_text, overflow=self._overflow
         )
-        await fanout.hub().join(self.lesson_id, self.subscriber)
-        frames, seq = await db(self._first_frames)(self._since())
+        # In the feed before the first frames are read, so that no event falls between them;
+        # it holds what arrives until ``start``.
+        feed = await fanout.hub().join(self.lesson_id, subscriber)
+        self.subscriber = subscriber
+        # The last number this process's feed has passed on: every event up to it is in the
+        # log, and each later one reaches the subscriber through the feed.
+        joined = await db(self._join)(self._since(), feed.last_seq)
+        if isinstance(joined, int):
+            await self.close(code=joined)
+            return
+        frames, seq = joined
+        subscriber.staff = self.role in STAFF_IN_LESSON
         for frame in frames:
-            self.subscriber.push(frame)
-        self.subscriber.start(seq)
+            subscriber.push(frame)
+        subscriber.start(seq)
         if self.presence_id is not None:
             _open_presences().add(self.presence_id)
         self._presence_changed()
 
-    def _lesson_and_role(self) -> tuple[LiveLesson, LessonRole] | int:
-        lesson = (
-            LiveLesson.objects.select_related("cohort__term__school", "teacher")
-            .filter(pk=self.lesson_id)
-            .first()
-        )
+    def _join(self, since: int | None, seq: int) -> tuple[list[str], int] | int:
+        """One trip to the database: may the person be in the lesson, and what they see
+        first. A close code when they may not. The sign-in is checked again: the person may
+        have signed out between the handshake and joining their group."""
+        if not self._still_signed_in(self.user):
+            return 4403
+        lesson = live_selectors.lesson_at(self.lesson_id, seq)
         if lesson is None:
             return 4404
         role = lesson_role(self.user, lesson)
@@ -135,7 +155,20 @@ class LessonConsumer(AsyncWebsocketConsumer):
             return 4403
         if lesson.state == LiveLessonState.CANCELLED:
             return 4410
-        return lesson, role
+        self.lesson, self.role = lesson, role
+        return self._first_frames(since, seq)
+
+    def _language(self) -> str:
+        """The language of the person's error messages: their preferred one, or as the page
+        chose it for them (the language cookie, then the browser's Accept-Language)."""
+        if self.user.preferred_language:
+            return str(self.user.preferred_language)
+        request = HttpRequest()
+        for name, value in self.scope.get("headers", []):
+            if name == b"accept-language":
+                request.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin1")
+        request.COOKIES = self.scope.get("cookies", {})
+        return translation.get_language_from_request(request)
 
     def _since(self) -> int | None:
         values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
@@ -143,15 +176,13 @@ class LessonConsumer(AsyncWebsocketConsumer):
             return None
         return int(values[0])
 
-    def _first_frames(self, since: int | None) -> tuple[list[str], int]:
-        """The person's presence starts now. Then either the events after ``since`` (ending
-        with a ``synced`` frame), or, on a first connection or too far behind, a snapshot."""
+    def _first_frames(self, since: int | None, seq: int) -> tuple[list[str], int]:
+        """The person's presence starts now. Then either the events after ``since`` up to
+        ``seq`` (ending with a ``synced`` frame), or, on a first connection or too far behind,
+        a snapshot. A number beyond the log's end gets a snapshot: the events that will carry
+        the numbers up to it must not be skipped."""
         self.presence_id = live.presence_open(lesson=self.lesson, user=self.user).pk
         welcome = {"type": "welcome", "you": {**live.person(self.user), "role": str(self.role)}}
-        # The replay ends at the number read first: an event committed while it is read
-        # comes afterwards, live. A number beyond the log's end gets a snapshot: the events
-        # that will carry the numbers up to it must not be skipped.
-        seq = live_selectors.last_seq(self.lesson_id)
         if since is not None and since <= seq:
             events = live_selectors.events_after(
                 lesson_id=self.lesson_id,
@@ -168,10 +199,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
                     *frames,
                     bus.encode({"type": "synced", "seq": seq}),
                 ], seq
-        snapshot = live_selectors.lesson_snapshot(
-            lesson=self.lesson, user=self.user, role=self.role
+        snapshot = live_selectors.lesson_snapshot_frame(
+            lesson=self.lesson, user=self.user, role=self.role, seq=seq
         )
-        return [bus.encode(welcome), bus.encode({"type": "snapshot", **snapshot})], snapshot["seq"]
+        return [bus.encode(welcome), snapshot], seq
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close once: two rechecks, or a recheck and a cut-off, may both ask, and a server
@@ -208,6 +239,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.subscriber is None:
             return
+        with translation.override(self.language):
+            await self._receive(text_data)
+
+    async def _receive(self, text_data: str | None) -> None:
         if not self._take_token():  # every frame counts, whatever it holds
             await self._error(None, "rate_limited", _("Too many messages; slow down."))
             return
@@ -295,20 +330,23 @@ class LessonConsumer(AsyncWebsocketConsumer):
     def _apply_sync(
         self, action: protocol.Action, client_id: str, data: dict[str, Any]
     ) -> tuple[int | None, bool]:
-        """Apply the message once: a resent id gets the first event's number back."""
+        """Apply the message once: a resent id gets the first event's number back. The log
+        refuses a second event with the same id (a unique constraint), which rolls the resent
+        action back; only then, or when the action is refused or changes nothing, is the log
+        asked for the first one."""
         assert action.service is not None  # noqa: S101
-        earlier = self._earlier(client_id)
-        if earlier is not None:
-            return earlier, True
         try:
-            return action.service(
-                lesson=self.lesson, by=self.user, client_id=client_id, **data
-            ), False
-        except IntegrityError:
+            seq = action.service(lesson=self.lesson, by=self.user, client_id=client_id, **data)
+        except (IntegrityError, PermissionDenied, ApplicationError):
             earlier = self._earlier(client_id)
             if earlier is None:
                 raise
             return earlier, True
+        if seq is None:
+            earlier = self._earlier(client_id)
+            if earlier is not None:
+                return earlier, True
+        return seq, False
 
     def _earlier(self, client_id: str) -> int | None:
         if not client_id:
@@ -348,7 +386,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
         await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_STAFF, people))
 
     def _presence_read(self) -> tuple[int, list[dict[str, Any]]]:
-        return len(live_selectors.present_students(self.lesson)), live_selectors.roster(self.lesson)
+        return live_selectors.present_count(self.lesson), live_selectors.roster(self.lesson)
 
     # --- leaving ------------------------------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -375,9 +413,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
         if getattr(self, "joined_group", False):
             self.joined_group = False
             try:
-                await self.channel_layer.group_discard(
-                    bus.user_group(self.user.pk), self.channel_name
-                )
+                async with _layer_slot():
+                    await self.channel_layer.group_discard(
+                        bus.user_group(self.user.pk), self.channel_name
+                    )
             except Exception:  # the group entry expires by itself
                 log.warning("lesson %s: leaving the person's group failed", self.lesson_id)
 
@@ -388,16 +427,16 @@ class LessonConsumer(AsyncWebsocketConsumer):
 
     def _still_allowed(self) -> bool:
         user = User.objects.filter(pk=self.user.pk, is_active=True).first()
-        if user is None:
+        if user is None or not self._still_signed_in(user):
             return False
-        token_key = self.scope.get("auth_token_key")
-        if token_key is not None:
-            if not get_token_model().objects.filter(token_key=token_key, user=user).exists():
-                return False
-        else:
-            session: SessionBase | None = self.scope.get("session")
-            key = session.session_key if session is not None else None
-            if session is None or key is None or not session.exists(key):
-                return False
         lesson = LiveLesson.objects.select_related("cohort").get(pk=self.lesson_id)
         return lesson_role(user, lesson) is not None
+
+    def _still_signed_in(self, user: User) -> bool:
+        """The token or session the handshake was signed in with still exists."""
+        token_key = self.scope.get("auth_token_key")
+        if token_key is not None:
+            return bool(get_token_model().objects.filter(token_key=token_key, user=user).exists())
+        session: SessionBase | None = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        return bool(session is not None and key is not None and session.exists(key))

@@ -28,11 +28,11 @@ from typing import Any
 
 import redis
 import redis.asyncio as aioredis
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from realtime import bus
 from realtime.models import LessonEvent, LessonStream
+from realtime.threads import db
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,8 @@ def _last_seqs(lesson_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-frames_after = database_sync_to_async(_frames_after, thread_sensitive=False)
-last_seqs = database_sync_to_async(_last_seqs, thread_sensitive=False)
+frames_after = db(_frames_after)
+last_seqs = db(_last_seqs)
 
 
 class Subscriber:

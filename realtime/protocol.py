@@ -73,6 +73,12 @@ class ChatMute(serializers.Serializer[Any]):
 
 class CheckInStudent(serializers.Serializer[Any]):
     student_id = serializers.IntegerField(min_value=1)
+    # which of the facilitator's classrooms (needed only by one who runs several)
+    room_id = serializers.IntegerField(min_value=1, required=False)
+
+
+class RelayQuestion(ChatText):
+    room_id = serializers.IntegerField(min_value=1, required=False)
 
 
 class CheckInCode(serializers.Serializer[Any]):
@@ -137,7 +143,7 @@ ACTIONS: dict[str, Action] = {
     "chat.send": _action(ChatText, {S, T, F}, live.chat_send),
     "chat.delete": _action(ChatDelete, {T}, live.chat_delete),
     "chat.mute": _action(ChatMute, {T}, live.chat_mute),
-    "question.relay": _action(ChatText, {F}, live.question_relay),
+    "question.relay": _action(RelayQuestion, {F}, live.question_relay),
     "checkin": _action(CheckInStudent, {F}, live.check_in),
     "checkin.code": _action(CheckInCode, {S}, live.check_in_by_code),
     "board.strokes": _action(BoardStrokes, {T}, live.board_strokes),

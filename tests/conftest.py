@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from classrooms import live_selectors
 from lms.accounts.models import Region, Role, School, User
 from tests.factories import RegionFactory, SchoolFactory, make_person
 
@@ -79,6 +80,13 @@ def _fresh_cache() -> Iterator[None]:
     _clear_cache()
     yield
     _clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lesson_reads() -> None:
+    """A lesson read shared by the pupils who join at the same event number must not outlive
+    its test (a rolled-back test may leave the next one the same ids and numbers)."""
+    live_selectors.forget_shared_reads()
 
 
 @pytest.fixture(autouse=True)

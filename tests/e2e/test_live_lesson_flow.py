@@ -428,3 +428,13 @@ def test_a_live_lesson_from_scheduling_to_attendance(
     expect(totals.filter(has_text=BARSKOON_ROOM).locator("td").nth(1)).to_have_text("1")
     csv_link = teacher.get_by_role("link", name="Download as CSV")
     expect(csv_link).to_have_attribute("href", f"/live-lessons/{lesson_id}/attendance.csv")
+
+    # When the late pupil signs out in another tab, their room stops following the lesson,
+    # says why and does not try again
+    other_tab = late_context.new_page()
+    other_tab.goto("/")
+    other_tab.locator('header form[action="/sign-out/"] button[type=submit]').click()
+    expect(link_state(late)).to_have_attribute("data-state", "stopped")
+    expect(link_state(late)).to_contain_text("signed out")
+    late.wait_for_timeout(2000)
+    expect(link_state(late)).to_have_attribute("data-state", "stopped")

@@ -223,6 +223,7 @@ async def open_socket(
     token: str | None = None,
     application: Any = None,
     cookie: bytes | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[LessonSocket, bool, int | None]:
     """Opens a socket; answers it, whether the handshake was accepted, and the close code
     when the server closed it at once (4401, 4403, ...). ``cookie`` replaces the fresh
@@ -231,7 +232,7 @@ async def open_socket(
         from lms.asgi import application as default
 
         application = default
-    headers = []
+    headers = list(headers or [])
     if origin is not None:
         headers.append((b"origin", origin))
     if token is not None:

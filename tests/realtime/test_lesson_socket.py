@@ -3,8 +3,12 @@ role, refusals, replay and snapshots, duplicates."""
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from realtime.models import LessonEvent
 from tests.asyncrun import run_async
@@ -141,6 +145,26 @@ def test_token_client_needs_no_origin(live: Live) -> None:
         await pupil.close()
         _s, _accepted, code = await open_socket(live.lesson, None, token="nope" * 16, origin=None)
         assert code == 4401
+
+    run(scenario)
+
+
+def test_an_expired_token_is_refused_and_another_token_of_the_person_still_works(
+    live: Live,
+) -> None:
+    """The socket's token check skips knox's sweep of the person's other tokens, not the
+    expiry of the token itself."""
+    expired, fresh = token_of(live.student), token_of(live.student)
+    AuthToken.objects.filter(token_key=expired[: CONSTANTS.TOKEN_KEY_LENGTH]).update(
+        expiry=timezone.now() - timedelta(minutes=1)
+    )
+
+    async def scenario() -> None:
+        _s, _accepted, code = await open_socket(live.lesson, None, token=expired, origin=None)
+        assert code == 4401
+        pupil, _accepted, code = await open_socket(live.lesson, None, token=fresh, origin=None)
+        assert code is None
+        await pupil.close()
 
     run(scenario)
 

@@ -3,12 +3,16 @@
 (``checkin.code``; the facilitator's snapshot holds the code). The ``checkin`` event goes to
 the staff and to the pupil checked in; a checked-in pupil counts as present."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
-from classrooms.live import lesson_end
-from classrooms.models import CheckIn, LiveLesson, SpokeCode
+from classrooms.lessons import live_lesson_schedule
+from classrooms.live import lesson_end, lesson_start
+from classrooms.models import CheckIn, Classroom, LiveLesson, SpokeCode
+from classrooms.services import classroom_create
 from tests.realtime.conftest import Live, joined, run, start, stored, written, written_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -70,7 +74,11 @@ def test_a_pupil_checks_in_with_the_rooms_code(live: Live) -> None:
     async def scenario() -> None:
         facilitator, snapshot = await joined(live.lesson, live.facilitator)
         [shown] = snapshot["state"]["codes"]  # what the room's projector shows
-        assert shown == {"room": live.rooms.room_a2.name, "code": stored_code}
+        assert shown == {
+            "room": live.rooms.room_a2.name,
+            "room_id": live.rooms.room_a2.pk,
+            "code": stored_code,
+        }
         code = shown["code"]
         pupil, snapshot = await joined(live.lesson, live.student)
         assert snapshot["state"]["checked_in"] is None
@@ -185,3 +193,66 @@ def test_check_ins_by_the_wrong_part_are_forbidden(live: Live, kind: str, role: 
 
     run(scenario)
     assert written(live.lesson.pk) == before
+
+
+def test_a_facilitator_running_two_rooms_says_which_one(live: Live) -> None:
+    """The same facilitator runs two rooms of the lesson: a check-in or a
+    relayed question must name the room, and lands in the one named."""
+
+    def room(name: str) -> Classroom:
+        return classroom_create(
+            by=live.rooms.classes.courses.world.platform_admin,
+            school=live.rooms.room_a2.school,
+            data={"name": name, "capacity": 20, "has_projector": True},
+        )
+
+    first, second = room("Tüp hall"), room("Tüp annexe")
+    lesson = live_lesson_schedule(
+        cohort=live.lesson.cohort,
+        by=live.teacher,
+        title="Two rooms, one facilitator",
+        starts_at=timezone.now() + timedelta(minutes=5),
+        duration_minutes=45,
+        spokes=[
+            {"classroom": first, "facilitator": live.facilitator},
+            {"classroom": second, "facilitator": live.facilitator},
+        ],
+    )
+    lesson_start(lesson=lesson, by=live.teacher)
+
+    async def scenario() -> None:
+        facilitator, snapshot = await joined(lesson, live.facilitator)
+        rooms = [(code["room_id"], code["room"]) for code in snapshot["state"]["codes"]]
+        assert rooms == [(first.pk, "Tüp hall"), (second.pk, "Tüp annexe")]
+
+        unsaid = await facilitator.reply(
+            await facilitator.send("checkin", student_id=live.student.pk)
+        )
+        assert (unsaid["code"], list(unsaid["fields"])) == ("which_room", ["room_id"])
+        foreign = await facilitator.reply(
+            await facilitator.send(
+                "checkin", student_id=live.student.pk, room_id=live.rooms.plain_a1.pk
+            )
+        )
+        assert (foreign["code"], list(foreign["fields"])) == ("not_your_room", ["room_id"])
+        assert (await written_now(lesson.pk))["check_ins"] == 0
+
+        ack = await facilitator.reply(
+            await facilitator.send("checkin", student_id=live.student.pk, room_id=second.pk)
+        )
+        assert ack["type"] == "ack"
+        checked = await facilitator.event("checkin")
+        assert checked["data"]["room"] == {"id": second.pk, "name": "Tüp annexe"}
+
+        unsaid = await facilitator.reply(await facilitator.send("question.relay", text="Why?"))
+        assert unsaid["code"] == "which_room"
+        ack = await facilitator.reply(
+            await facilitator.send("question.relay", text="Why?", room_id=second.pk)
+        )
+        assert ack["type"] == "ack"
+        posted = await facilitator.event("chat.posted")
+        assert posted["data"]["room"] == "Tüp annexe"
+        await facilitator.close()
+
+    run(scenario)
+    assert CheckIn.objects.get(lesson=lesson).spoke.classroom_id == second.pk

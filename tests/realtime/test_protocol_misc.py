@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from classrooms import live_selectors
 from classrooms.live import chat_send, hand_raise, poll_answer, poll_open
@@ -601,5 +602,35 @@ def test_a_replay_as_long_as_the_limit_is_not_cut_off(live: Live) -> None:
         assert (await back.until("synced"))["seq"] == missed + 1
         assert back.seqs() == list(range(2, missed + 2))
         await back.close()
+
+    run(scenario)
+
+
+def test_errors_are_written_in_the_person_s_language(live: Live) -> None:
+    """A person's preferred language wins; without one, the browser's (as on the pages)."""
+    start(live)
+    live.student.preferred_language = "ru"
+    live.student.save(update_fields=["preferred_language"])
+    with translation.override("ru"):
+        russian = gettext("Write something first.")
+    with translation.override("mn"):
+        mongolian = gettext("Write something first.")
+    assert len({russian, mongolian, "Write something first."}) == 3
+
+    async def scenario() -> None:
+        pupil, _s = await joined(live.lesson, live.student)
+        error = await pupil.reply(await pupil.send("chat.send", text="  "))
+        assert (error["code"], error["message"]) == ("invalid", russian)
+        assert error["fields"] == {"text": [russian]}
+        browser, _s = await joined(
+            live.lesson, live.student_x, headers=[(b"accept-language", b"mn,en;q=0.5")]
+        )
+        error = await browser.reply(await browser.send("chat.send", text="  "))
+        assert error["message"] == mongolian
+        unknown = await browser.reply(await browser.send("no.such.thing"))
+        with translation.override("mn"):
+            assert unknown["message"] == gettext("Unknown message type.")
+        await pupil.close()
+        await browser.close()
 
     run(scenario)

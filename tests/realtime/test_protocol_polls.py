@@ -6,6 +6,7 @@ staff only (``poll.tally``) until the teacher shares it; from then on everyone g
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 
 from classrooms.live import poll_answer, poll_close, poll_open
 from classrooms.models import LiveLesson, Poll, PollAnswer
@@ -336,3 +337,37 @@ def test_polls_by_the_wrong_part_are_forbidden(live: Live, kind: str, roles: lis
     assert written(live.lesson.pk) == before
     assert Poll.objects.get(pk=poll.pk).state == "open"
     poll_close(lesson=live.lesson, by=live.teacher, poll_id=poll.pk)
+
+
+def test_an_answer_resent_after_the_poll_closed_gets_its_first_acknowledgement(
+    live: Live,
+) -> None:
+    """The pupil's link dropped before the ack came; meanwhile the teacher closed the poll.
+    The resend is the same message: it gets the first number back, not "poll closed"."""
+    poll = opened(live)
+
+    async def scenario() -> None:
+        pupil, _s = await joined(live.lesson, live.student)
+        first = await pupil.reply(
+            await pupil.send("poll.answer", id="a-1", poll_id=poll.pk, choices=[1])
+        )
+        await pupil.close()
+        pupil, _s = await joined(live.lesson, live.student)
+        await close_now(live, poll)
+        again = await pupil.reply(
+            await pupil.send("poll.answer", id="a-1", poll_id=poll.pk, choices=[1])
+        )
+        assert again == {"type": "ack", "id": "a-1", "seq": first["seq"], "duplicate": True}
+        refused = await pupil.reply(
+            await pupil.send("poll.answer", id="a-2", poll_id=poll.pk, choices=[2])
+        )
+        assert refused["code"] == "poll_closed"
+        await pupil.close()
+
+    run(scenario)
+    assert stored(live.lesson.pk)[-2:] == [(3, "poll.tally"), (4, "poll.closed")]
+    assert list(PollAnswer.objects.values_list("choices", flat=True)) == [[1]]
+
+
+async def close_now(live: Live, poll: Poll) -> None:
+    await database_sync_to_async(poll_close)(lesson=live.lesson, by=live.teacher, poll_id=poll.pk)

@@ -506,7 +506,7 @@
     });
   };
 
-  Room.chatSetup = function (formId, inputId, type) {
+  Room.chatSetup = function (formId, inputId, type, extra) {
     var form = $(formId);
     if (!form) {
       return;
@@ -518,7 +518,9 @@
       if (!text) {
         return;
       }
-      Room.send(type, {text: text}).then(function () {
+      var fields = extra ? extra() : {};
+      fields.text = text;
+      Room.send(type, fields).then(function () {
         if (input.value.trim() === text) {
           input.value = "";
         }

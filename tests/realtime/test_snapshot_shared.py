@@ -1,0 +1,141 @@
+"""Pupils who join at the same event number share one read of the lesson, and each still gets
+their own part of it: their hand, mute, check-in and poll answer."""
+
+import json
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from classrooms import live as services
+from classrooms.live_selectors import lesson_snapshot, lesson_snapshot_frame
+from classrooms.models import Poll
+from classrooms.policies import LessonRole
+from lms.accounts.models import User
+from lms.accounts.services import api_token_create
+from realtime.consumers import LessonConsumer
+from realtime.models import LessonStream
+from tests.realtime.conftest import Live, start
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot_of(live: Live, user: User, role: LessonRole = LessonRole.STUDENT) -> dict[str, Any]:
+    return lesson_snapshot(lesson=live.lesson, user=user, role=role)
+
+
+def lesson_with_a_pupil_in_it(live: Live) -> Poll:
+    """The lesson started, a poll open that ``live.student`` answered, their hand up, muted."""
+    start(live)
+    services.poll_open(
+        lesson=live.lesson, by=live.teacher, question="2 + 2?", options=["3", "4"], multiple=False
+    )
+    poll = Poll.objects.get(lesson=live.lesson)
+    services.poll_answer(lesson=live.lesson, by=live.student, poll_id=poll.pk, choices=[1])
+    services.hand_raise(lesson=live.lesson, by=live.student)
+    services.chat_mute(lesson=live.lesson, by=live.teacher, user_id=live.student.pk, muted=True)
+    return poll
+
+
+def test_each_pupil_gets_their_own_part_of_a_shared_read(live: Live) -> None:
+    poll = lesson_with_a_pupil_in_it(live)
+
+    mine = snapshot_of(live, live.student)["state"]
+    other = snapshot_of(live, live.student_x)["state"]
+
+    assert (mine["hand"], mine["muted"], mine["poll"]["mine"]) == (True, True, [1])
+    assert (other["hand"], other["muted"], other["poll"]["mine"]) == (False, False, None)
+    # Pupils do not see the results of a poll that is not shared; the teacher does
+    assert "counts" not in other["poll"]
+    teacher = snapshot_of(live, live.teacher, LessonRole.TEACHER)["state"]
+    assert teacher["poll"]["counts"] == [0, 1]
+    assert teacher["hands"][0]["user"]["id"] == live.student.pk
+    assert "hands" not in other
+    assert other["poll"]["id"] == poll.pk
+
+
+def test_a_pupil_joining_at_the_same_number_reads_only_their_own_part(live: Live) -> None:
+    lesson_with_a_pupil_in_it(live)
+    snapshot_of(live, live.student)
+
+    with CaptureQueriesContext(connection) as queries:
+        other = snapshot_of(live, live.student_x)
+
+    # the log's number; the rest is the shared read
+    assert len(queries) == 1, [query["sql"] for query in queries.captured_queries]
+    assert other["state"]["hand"] is False
+
+
+def test_the_next_event_is_in_the_next_pupil_s_snapshot(live: Live) -> None:
+    lesson_with_a_pupil_in_it(live)
+    before = snapshot_of(live, live.student_x)
+    assert before["state"]["hand"] is False
+
+    services.hand_raise(lesson=live.lesson, by=live.student_x)
+    after = snapshot_of(live, live.student_x)
+
+    assert after["seq"] == before["seq"] + 1
+    assert after["state"]["hand"] is True
+
+
+def test_a_read_is_shared_for_a_second_at_most(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change that bypasses the services (an admin's repair in the database) shows within
+    ``SHARED_SECONDS`` even though the number stays the same."""
+    lesson_with_a_pupil_in_it(live)
+    snapshot_of(live, live.student_x)
+    live.lesson.title = "Fractions, repaired"
+    live.lesson.save(update_fields=["title"])
+    assert LessonStream.objects.get(lesson=live.lesson).last_seq == 5
+
+    assert snapshot_of(live, live.student_x)["state"]["lesson"]["title"] == "Fractions, live"
+    later = time.monotonic() + 1.5
+    monkeypatch.setattr("classrooms.live_selectors.time.monotonic", lambda: later)
+    assert snapshot_of(live, live.student_x)["state"]["lesson"]["title"] == "Fractions, repaired"
+
+
+def test_a_pupil_joining_a_busy_lesson_costs_three_queries(live: Live) -> None:
+    """A join storm's cost: with the lesson read shared (and the log's number known to the
+    process's feed), each pupil's join checks their token again, checks they are in the
+    class and opens their presence."""
+    lesson_with_a_pupil_in_it(live)
+    instance, _key = api_token_create(user=live.student_x)
+    token_key = instance.token_key
+
+    def consumer(user: User) -> LessonConsumer:
+        joining = LessonConsumer()
+        joining.scope = {"auth_token_key": token_key}
+        joining.user, joining.lesson_id = user, live.lesson.pk
+        return joining
+
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    consumer(live.student_x)._join(None, seq)  # the first pupil reads the lesson for all
+
+    with CaptureQueriesContext(connection) as queries:
+        frames, seq = consumer(live.student_x)._join(None, seq)  # type: ignore[misc]
+
+    assert len(queries) == 3, [query["sql"] for query in queries.captured_queries]
+    snapshot = json.loads(frames[1])
+    assert (snapshot["type"], snapshot["seq"], seq) == ("snapshot", 5, 5)
+    assert snapshot["state"]["present"] == 1
+
+
+@pytest.mark.parametrize("who", ["student", "student_x", "teacher", "facilitator"])
+def test_the_snapshot_frame_says_what_the_snapshot_says(live: Live, who: str) -> None:
+    """The frame is written from parts (the shared ones once for all): it must read back as
+    the snapshot itself, for pupils and for staff."""
+    lesson_with_a_pupil_in_it(live)
+    services.chat_send(lesson=live.lesson, by=live.teacher, text="«Салам», 1/2 < 2/3")
+    role = {
+        "teacher": LessonRole.TEACHER,
+        "facilitator": LessonRole.FACILITATOR,
+    }.get(who, LessonRole.STUDENT)
+    user = getattr(live, who)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+
+    frame = lesson_snapshot_frame(lesson=live.lesson, user=user, role=role, seq=seq)
+
+    expected = lesson_snapshot(lesson=live.lesson, user=user, role=role, seq=seq)
+    assert json.loads(frame) == {"type": "snapshot", **expected}
+    assert expected["state"]["chat"][-1]["text"] == "«Салам», 1/2 < 2/3"
