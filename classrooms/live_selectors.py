@@ -201,6 +201,9 @@ def _shared(lesson_id: int, seq: int) -> _Shared | None:
     if read is not None:
         read.written.update({key: encode(value) for key, value in read.shared_part().items()})
         with _shared_lock:
+            for old_id, old in list(_shared_reads.items()):  # lessons nobody joins any more
+                if read.read_at - old.read_at >= SHARED_SECONDS:
+                    del _shared_reads[old_id]
             _shared_reads[lesson_id] = read
     return read
 

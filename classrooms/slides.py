@@ -119,13 +119,10 @@ def slides_upload(*, lesson: LiveLesson, by: User, files: list[UploadedFile]) ->
         if progress is not None and progress.slide is not None:
             progress.slide = None
             progress.save(update_fields=["slide"])
-        if LiveLesson.objects.filter(pk=lesson.pk, state=LiveLessonState.LIVE).exists():
-            bus.event_append(
-                lesson_id=lesson.pk,
-                kind="slides.replaced",
-                data={"count": len(slides)},
-                actor_id=by.pk,
-            )
+        # Before the lesson too: pupils waiting in the room see the new deck's size.
+        bus.event_append(
+            lesson_id=lesson.pk, kind="slides.replaced", data={"count": len(slides)}, actor_id=by.pk
+        )
         transaction.on_commit(lambda: _files_delete(old))
     return len(slides)
 

@@ -129,7 +129,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
         # The last number this process's feed has passed on: every event up to it is in the
         # log, and each later one reaches the subscriber through the feed.
         joined = await db(self._join)(self._since(), feed.last_seq)
-        if isinstance(joined, int):
+        if isinstance(joined, int):  # refused: out of the feed, and nothing it sends is read
+            fanout.hub().leave(self.lesson_id, subscriber)
+            self.subscriber = None
             await self.close(code=joined)
             return
         frames, seq = joined
@@ -145,8 +147,12 @@ class LessonConsumer(AsyncWebsocketConsumer):
         """One trip to the database: may the person be in the lesson, and what they see
         first. A close code when they may not. The sign-in is checked again: the person may
         have signed out between the handshake and joining their group."""
-        if not self._still_signed_in(self.user):
+        if not self._still_signed_in():
             return 4403
+        if since is not None and since > seq:
+            # The person saw later events through another process than this one's feed has
+            # passed on yet: take the log's number, not a snapshot older than what they have.
+            seq = max(seq, live_selectors.last_seq(self.lesson_id))
         lesson = live_selectors.lesson_at(self.lesson_id, seq)
         if lesson is None:
             return 4404
@@ -378,15 +384,18 @@ class LessonConsumer(AsyncWebsocketConsumer):
         fanout.hub().later(self.lesson_id, "presence", PRESENCE_DEBOUNCE, self._presence_send)
 
     async def _presence_send(self) -> None:
-        count, roster = await db(self._presence_read)()
+        count, upto, roster = await db(self._presence_read)()
         hub = fanout.hub()
         present = bus.encode({"type": "presence", "count": count})
         await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_ALL, present))
-        people = bus.encode({"type": "roster", "students": roster})
+        people = bus.encode({"type": "roster", "upto": upto, "students": roster})
         await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_STAFF, people))
 
-    def _presence_read(self) -> tuple[int, list[dict[str, Any]]]:
-        return live_selectors.present_count(self.lesson), live_selectors.roster(self.lesson)
+    def _presence_read(self) -> tuple[int, int, list[dict[str, Any]]]:
+        """The count, and the roster with the log's number read before it: the roster holds
+        at least the events up to that number (an event may overtake this frame)."""
+        upto = live_selectors.last_seq(self.lesson_id)
+        return live_selectors.present_count(self.lesson), upto, live_selectors.roster(self.lesson)
 
     # --- leaving ------------------------------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -426,17 +435,23 @@ class LessonConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
 
     def _still_allowed(self) -> bool:
-        user = User.objects.filter(pk=self.user.pk, is_active=True).first()
-        if user is None or not self._still_signed_in(user):
+        if not self._still_signed_in():
             return False
+        user = User.objects.get(pk=self.user.pk)
         lesson = LiveLesson.objects.select_related("cohort").get(pk=self.lesson_id)
         return lesson_role(user, lesson) is not None
 
-    def _still_signed_in(self, user: User) -> bool:
-        """The token or session the handshake was signed in with still exists."""
+    def _still_signed_in(self) -> bool:
+        """The token or session the handshake was signed in with still exists, and the person
+        is still active (deactivation ends API tokens, not sessions)."""
         token_key = self.scope.get("auth_token_key")
         if token_key is not None:
-            return bool(get_token_model().objects.filter(token_key=token_key, user=user).exists())
+            tokens = get_token_model().objects.filter(
+                token_key=token_key, user_id=self.user.pk, user__is_active=True
+            )
+            return bool(tokens.exists())
         session: SessionBase | None = self.scope.get("session")
         key = session.session_key if session is not None else None
-        return bool(session is not None and key is not None and session.exists(key))
+        if session is None or key is None or not session.exists(key):
+            return False
+        return bool(User.objects.filter(pk=self.user.pk, is_active=True).exists())

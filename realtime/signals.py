@@ -9,6 +9,12 @@ from realtime import bus
 
 
 @receiver(user_logged_out, dispatch_uid="realtime.sign_out")
-def _signed_out(sender: Any, user: Any, **kwargs: Any) -> None:
-    if user is not None and user.pk is not None:
-        bus.user_recheck(user.pk)
+def _signed_out(sender: Any, user: Any, request: Any = None, **kwargs: Any) -> None:
+    if user is None or user.pk is None:
+        return
+    # Django sends this signal before it flushes the session: the sockets' recheck must
+    # already find the session gone, or a socket that rechecks at once would stay open.
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key is not None:
+        session.delete()
+    bus.user_recheck(user.pk)

@@ -144,6 +144,18 @@ def test_a_new_deck_during_the_lesson_is_announced(
     assert (last.kind, last.data) == ("slides.replaced", {"count": 2})
 
 
+def test_a_new_deck_before_the_lesson_is_announced_too(rooms: Rooms, lesson: LiveLesson) -> None:
+    """Pupils waiting in the room before the start see the deck's size change (and a pupil who
+    joins then does not get an older snapshot shared by others)."""
+    teacher = rooms.classes.person("class_teacher")
+    response = client_of(teacher).post(
+        f"/api/v1/live-lessons/{lesson.pk}/slides/", {"files": [pdf(3)]}, format="multipart"
+    )
+    assert response.status_code == 200, response.content
+    events = list(LessonEvent.objects.filter(lesson=lesson).values_list("kind", "data"))
+    assert events == [("slides.replaced", {"count": 3})]
+
+
 def test_attendance_after_a_whole_lesson(
     rooms: Rooms,
     lesson: LiveLesson,

@@ -418,7 +418,8 @@ def test_presence_counts_pupils_and_the_roster_goes_to_the_staff(live: Live) -> 
             assert await socket.presence(1) == {"type": "presence", "count": 1}
             roster = await socket.until("roster") if socket is not pupil else None
             if roster is not None:
-                assert set(roster) == {"type", "students"}
+                assert set(roster) == {"type", "upto", "students"}
+                assert roster["upto"] == 0  # the log's number when it was read
                 rows = {row["id"]: row for row in roster["students"]}
                 assert rows[live.student.pk] == {
                     "id": live.student.pk,

@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 from knox.models import AuthToken
 
+from classrooms.models import Presence
 from courses.services import enrolment_delete
+from lms.accounts.models import User
 from lms.accounts.services import api_token_create, api_tokens_revoke
 from lms.accounts.services.people import person_set_active
 from realtime import bus
@@ -193,3 +196,41 @@ def test_a_recheck_leaves_a_person_who_may_stay(live: Live, rechecks: Rechecks) 
             await socket.close()
 
     run(scenario)
+
+
+def test_a_person_deactivated_while_their_socket_joins_is_refused(live: Live) -> None:
+    """The handshake signed them in; before their socket joined its group (where the
+    deactivation's recheck goes) they were deactivated. Their session still exists, since
+    deactivation ends API tokens, not sessions: the join's own check refuses them."""
+    start(live)
+    browser = Client()
+    browser.force_login(live.student)
+    session = SessionStore(browser.cookies["sessionid"].value)
+    signed_in = User.objects.get(pk=live.student.pk)  # as the handshake loaded them
+    User.objects.filter(pk=live.student.pk).update(is_active=False)
+
+    joining = LessonConsumer()
+    joining.scope = {"session": session}
+    joining.user, joining.lesson_id = signed_in, live.lesson.pk
+
+    assert joining._join(None, 1) == 4403
+    assert not Presence.objects.filter(lesson=live.lesson).exists()
+
+
+def test_signing_out_ends_the_session_before_the_sockets_recheck(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django flushes the session after it announces the sign-out; a socket whose recheck ran
+    in between would still find the session and stay open."""
+    browser = Client()
+    browser.force_login(live.student)
+    key = browser.cookies["sessionid"].value
+    found_at_recheck: list[bool] = []
+    monkeypatch.setattr(
+        bus, "user_recheck", lambda user_id: found_at_recheck.append(SessionStore().exists(key))
+    )
+
+    response = browser.post(reverse("frontend:sign-out"))
+
+    assert response.status_code == 302
+    assert found_at_recheck == [False]

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from classrooms import live as services
-from classrooms.live_selectors import lesson_snapshot, lesson_snapshot_frame
-from classrooms.models import Poll
+from classrooms import live_selectors
+from classrooms.live_selectors import lesson_at, lesson_snapshot, lesson_snapshot_frame
+from classrooms.models import LiveLesson, Poll
 from classrooms.policies import LessonRole
 from lms.accounts.models import User
 from lms.accounts.services import api_token_create
@@ -139,3 +140,31 @@ def test_the_snapshot_frame_says_what_the_snapshot_says(live: Live, who: str) ->
     expected = lesson_snapshot(lesson=live.lesson, user=user, role=role, seq=seq)
     assert json.loads(frame) == {"type": "snapshot", **expected}
     assert expected["state"]["chat"][-1]["text"] == "«Салам», 1/2 < 2/3"
+
+
+def test_reads_of_lessons_nobody_joins_any_more_are_dropped(
+    live: Live, other_lesson: LiveLesson, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson_at(live.lesson.pk, 0)
+    assert set(live_selectors._shared_reads) == {live.lesson.pk}
+
+    later = time.monotonic() + 1.5
+    monkeypatch.setattr("classrooms.live_selectors.time.monotonic", lambda: later)
+    lesson_at(other_lesson.pk, 0)
+
+    assert set(live_selectors._shared_reads) == {other_lesson.pk}
+
+
+def test_a_pupil_ahead_of_this_process_s_feed_resumes_without_going_back(live: Live) -> None:
+    """The pupil saw events up to 5 through another server; this server's feed has passed on
+    only up to 3 so far. Their resume is a replay up to the log's number, not a snapshot at 3
+    (after which 4 and 5 would come again)."""
+    lesson_with_a_pupil_in_it(live)  # events 1 to 5
+    joining = LessonConsumer()
+    joining.scope = {"auth_token_key": api_token_create(user=live.student_x)[0].token_key}
+    joining.user, joining.lesson_id = live.student_x, live.lesson.pk
+
+    frames, seq = joining._join(5, 3)  # type: ignore[misc]
+
+    assert seq == 5
+    assert [json.loads(frame)["type"] for frame in frames] == ["welcome", "synced"]

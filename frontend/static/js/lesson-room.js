@@ -336,7 +336,18 @@
       Room.state.present = frame.count;
       Room.render(["present"]);
     } else if (frame.type === "roster") {
-      Room.state.roster = frame.students;
+      // Who is online comes from this frame; hands, mutes and rooms come from events too, and
+      // an event may have overtaken the frame: what the page has at or after the frame's
+      // number is kept.
+      var had = {};
+      var current = Room.client ? Room.client.seq : null;
+      if (current !== null && typeof frame.upto === "number" && frame.upto <= current) {
+        (Room.state.roster || []).forEach(function (row) { had[row.id] = row; });
+      }
+      Room.state.roster = frame.students.map(function (row) {
+        var known = had[row.id];
+        return known ? Object.assign(row, {hand: known.hand, muted: known.muted, room: known.room}) : row;
+      });
       Room.render(["roster"]);
     } else if (frame.type === "reactions") {
       var box = $("reactions");
