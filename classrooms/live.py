@@ -17,6 +17,7 @@ acknowledgement is applied once (``realtime.consumers`` answers the resend with 
 event's number)."""
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -178,10 +179,14 @@ def slide_show(*, lesson: LiveLesson, by: User, position: int, client_id: str = 
 
 
 # --- polls ------------------------------------------------------------------------------------
-def poll_counts(poll: Poll) -> dict[str, Any]:
+def poll_counts(poll: Poll, answers: Iterable[list[int]] | None = None) -> dict[str, Any]:
+    """The poll's results: how many chose each answer, and how many answered (from
+    ``answers``, the pupils' choices, when the caller has read them already)."""
+    if answers is None:
+        answers = PollAnswer.objects.filter(poll=poll).values_list("choices", flat=True)
     counts = [0] * len(poll.options)
     answered = 0
-    for choices in PollAnswer.objects.filter(poll=poll).values_list("choices", flat=True):
+    for choices in answers:
         answered += 1
         for choice in choices:
             counts[choice] += 1

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from classrooms.live import person, poll_public
+from classrooms.live import person, poll_counts, poll_public
 from classrooms.models import (
     ChatMessage,
     CheckIn,
@@ -103,6 +103,13 @@ def _present(lesson: LiveLesson) -> Any:
 
 def present_count(lesson: LiveLesson) -> int:
     return int(_present(lesson).count())
+
+
+def presence_now(lesson: LiveLesson) -> tuple[int, int, list[dict[str, Any]]]:
+    """The count of pupils present, and the roster with the log's number read before it: the
+    roster holds at least the events up to that number (a later event may overtake it)."""
+    upto = last_seq(lesson.pk)
+    return present_count(lesson), upto, roster(lesson)
 
 
 def roster(lesson: LiveLesson) -> list[dict[str, Any]]:
@@ -235,12 +242,8 @@ def _shared_read(lesson_id: int, seq: int) -> _Shared | None:
     shown_poll = results = None
     if poll is not None:
         answers = dict(PollAnswer.objects.filter(poll=poll).values_list("student_id", "choices"))
-        counts = [0] * len(poll.options)
-        for choices in answers.values():
-            for choice in choices:
-                counts[choice] += 1
         shown_poll = {**poll_public(poll), "state": poll.state, "shared": poll.shared}
-        results = {"poll_id": poll.pk, "counts": counts, "answered": len(answers)}
+        results = poll_counts(poll, answers.values())
     hands = Hand.objects.filter(lesson=lesson).select_related("user").order_by("raised_at", "pk")
     return _Shared(
         seq=seq,

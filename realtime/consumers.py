@@ -384,18 +384,12 @@ class LessonConsumer(AsyncWebsocketConsumer):
         fanout.hub().later(self.lesson_id, "presence", PRESENCE_DEBOUNCE, self._presence_send)
 
     async def _presence_send(self) -> None:
-        count, upto, roster = await db(self._presence_read)()
+        count, upto, roster = await db(live_selectors.presence_now)(self.lesson)
         hub = fanout.hub()
         present = bus.encode({"type": "presence", "count": count})
         await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_ALL, present))
         people = bus.encode({"type": "roster", "upto": upto, "students": roster})
         await hub.publish(self.lesson_id, bus.envelope(0, bus.TO_STAFF, people))
-
-    def _presence_read(self) -> tuple[int, int, list[dict[str, Any]]]:
-        """The count, and the roster with the log's number read before it: the roster holds
-        at least the events up to that number (an event may overtake this frame)."""
-        upto = live_selectors.last_seq(self.lesson_id)
-        return live_selectors.present_count(self.lesson), upto, live_selectors.roster(self.lesson)
 
     # --- leaving ------------------------------------------------------------------------------
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
