@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from throwaway import throwaway_database  # noqa: E402 - after the path is set
+from throwaway import bench_class, throwaway_database  # noqa: E402 - after the path is set
 
 KINDS = ("single", "multiple", "true_false", "numeric", "short_text", "matching", "ordering")
 TARGET_SECONDS = 2.0
@@ -202,30 +202,12 @@ class _World:
 
     @classmethod
     def create(cls, pupil_count: int, question_count: int) -> "_World":
-        from datetime import timedelta
-
-        from django.utils import timezone
 
         from courses import services as course_services
         from courses.assessments import services
-        from lms.accounts.models import Region, Role, School, User
+        from lms.accounts.models import Role, User
 
-        region = Region.objects.create(name="Bench region", code="bench")
-        school = School.objects.create(
-            region=region, name="Bench school", code="bench-1", locality="rural", languages=["ky"]
-        )
-        admin = User.objects.create(username="bench-admin", role=Role.SCHOOL_ADMIN, school=school)
-        teacher = User.objects.create(username="bench-teacher", role=Role.TEACHER, school=school)
-        course = course_services.course_create(
-            by=teacher, title="Bench course", subject="Math", grade_level=7, language="ky"
-        )
-        today = timezone.localdate()
-        term = course_services.term_create(
-            by=admin, school=school, name="Term", starts_on=today, ends_on=today + timedelta(90)
-        )
-        cohort = course_services.cohort_create(
-            by=admin, term=term, course=course, name="7A", teachers=[teacher]
-        )
+        school, admin, teacher, course, cohort = bench_class()
         questions = [
             services.question_create(
                 course=course,

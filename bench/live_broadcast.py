@@ -376,32 +376,15 @@ class World:
         from django.db import connection
         from django.utils import timezone
         from knox.models import AuthToken
+        from throwaway import bench_class
 
         from classrooms import live
         from classrooms.lessons import live_lesson_schedule
-        from courses import services as course_services
         from courses.models import Enrolment
-        from lms.accounts.models import Region, Role, School, User
+        from lms.accounts.models import Role, User
         from realtime import bus
 
-        region = Region.objects.create(name="Bench region", code="bench")
-        school = School.objects.create(
-            region=region, name="Bench school", code="bench-1", locality="rural", languages=["ky"]
-        )
-        admin = User.objects.create(username="bench-admin", role=Role.SCHOOL_ADMIN, school=school)
-        teacher = User.objects.create(
-            username="bench-teacher", last_name="Teacher", role=Role.TEACHER, school=school
-        )
-        course = course_services.course_create(
-            by=teacher, title="Bench course", subject="Math", grade_level=7, language="ky"
-        )
-        today = timezone.localdate()
-        term = course_services.term_create(
-            by=admin, school=school, name="Term", starts_on=today, ends_on=today + timedelta(90)
-        )
-        cohort = course_services.cohort_create(
-            by=admin, term=term, course=course, name="7A", teachers=[teacher]
-        )
+        school, admin, teacher, _course, cohort = bench_class()
         pupils = User.objects.bulk_create(
             User(
                 username=f"bench-pupil-{number}",

@@ -8,6 +8,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -40,3 +41,34 @@ def throwaway_database(*, redis_url: str | None = None) -> Iterator[None]:
             connections.close_all()
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_class() -> tuple[Any, Any, Any, Any, Any]:
+    """In the throwaway database: a school with its administrator, a teacher, the teacher's
+    course and a class of it this term. Returns (school, admin, teacher, course, cohort)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from courses import services as course_services
+    from lms.accounts.models import Region, Role, School, User
+
+    region = Region.objects.create(name="Bench region", code="bench")
+    school = School.objects.create(
+        region=region, name="Bench school", code="bench-1", locality="rural", languages=["ky"]
+    )
+    admin = User.objects.create(username="bench-admin", role=Role.SCHOOL_ADMIN, school=school)
+    teacher = User.objects.create(
+        username="bench-teacher", last_name="Teacher", role=Role.TEACHER, school=school
+    )
+    course = course_services.course_create(
+        by=teacher, title="Bench course", subject="Math", grade_level=7, language="ky"
+    )
+    today = timezone.localdate()
+    term = course_services.term_create(
+        by=admin, school=school, name="Term", starts_on=today, ends_on=today + timedelta(90)
+    )
+    cohort = course_services.cohort_create(
+        by=admin, term=term, course=course, name="7A", teachers=[teacher]
+    )
+    return school, admin, teacher, course, cohort
