@@ -55,6 +55,7 @@ MAX_CHAT_LENGTH = 500
 MAX_OPTION_LENGTH = 100
 MAX_STROKES = 50
 MAX_POINTS = 500
+MAX_WIDTH = 40
 BOARD_SIZE = 10_000  # whiteboard coordinates run from 0 to this, whatever the screen
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -526,7 +527,7 @@ def _strokes_check(strokes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         points = stroke["points"]
         if (
             not COLOUR.match(stroke["color"])
-            or not 1 <= stroke["width"] <= 40
+            or not 1 <= stroke["width"] <= MAX_WIDTH
             or not 1 <= len(points) <= MAX_POINTS
             or not all(0 <= x <= BOARD_SIZE and 0 <= y <= BOARD_SIZE for x, y in points)
         ):
@@ -563,8 +564,15 @@ PRESENCE_RENEW_SECONDS = 30  # how often a server renews its open connections' `
 
 
 def presence_open(*, lesson: LiveLesson, user: User) -> Presence:
+    return presence_open_many(lesson=lesson, users=[user])[0]
+
+
+def presence_open_many(*, lesson: LiveLesson, users: list[User]) -> list[Presence]:
+    """The connections of people joining together (one insert for all of them)."""
     now = timezone.now()
-    return Presence.objects.create(lesson=lesson, user=user, opened_at=now, seen_at=now)
+    return Presence.objects.bulk_create(
+        [Presence(lesson=lesson, user=user, opened_at=now, seen_at=now) for user in users]
+    )
 
 
 def presence_renew(*, presence_ids: list[int]) -> None:

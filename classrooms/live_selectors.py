@@ -182,7 +182,9 @@ SHARED_KEYS = ("lesson", "slide", "slides", "chat", "board")
 # at the same number still holds it all; only who is present, which no event carries, may be
 # up to this old (a ``presence`` frame with the count follows every join).
 SHARED_SECONDS = 1.0
+READ_WAIT_SECONDS = 5.0  # at most this long for another thread's read, then read it here
 _shared_reads: dict[int, _Shared] = {}
+_reading: dict[tuple[int, int], threading.Event] = {}  # reads under way, by lesson and number
 _shared_lock = threading.Lock()
 
 
@@ -200,19 +202,36 @@ def lesson_at(lesson_id: int, seq: int) -> LiveLesson | None:
 
 
 def _shared(lesson_id: int, seq: int) -> _Shared | None:
-    with _shared_lock:
-        known = _shared_reads.get(lesson_id)
-    if known is not None and known.seq == seq and time.monotonic() - known.read_at < SHARED_SECONDS:
-        return known
-    read = _shared_read(lesson_id, seq)
-    if read is not None:
-        read.written.update({key: encode(value) for key, value in read.shared_part().items()})
+    """The shared read of the lesson at ``seq``: the one this process holds, or a new one.
+    One thread reads while the others joining at that number wait for it, rather than all
+    reading the same at once."""
+    key = (lesson_id, seq)
+    while True:
         with _shared_lock:
-            for old_id, old in list(_shared_reads.items()):  # lessons nobody joins any more
-                if read.read_at - old.read_at >= SHARED_SECONDS:
-                    del _shared_reads[old_id]
-            _shared_reads[lesson_id] = read
-    return read
+            known = _shared_reads.get(lesson_id)
+            fresh = known is not None and time.monotonic() - known.read_at < SHARED_SECONDS
+            if known is not None and known.seq == seq and fresh:
+                return known
+            reading = _reading.get(key)
+            if reading is None:
+                reading = _reading[key] = threading.Event()
+                break
+        # Another thread reads it; if that read fails or finds no lesson, read again here.
+        reading.wait(timeout=READ_WAIT_SECONDS)
+    try:
+        read = _shared_read(lesson_id, seq)
+        if read is not None:
+            read.written.update({key: encode(value) for key, value in read.shared_part().items()})
+            with _shared_lock:
+                for old_id, old in list(_shared_reads.items()):  # lessons nobody joins any more
+                    if read.read_at - old.read_at >= SHARED_SECONDS:
+                        del _shared_reads[old_id]
+                _shared_reads[lesson_id] = read
+        return read
+    finally:
+        with _shared_lock:
+            del _reading[key]
+        reading.set()
 
 
 def _shared_read(lesson_id: int, seq: int) -> _Shared | None:

@@ -139,6 +139,10 @@ if REDIS_URL:
                         # channels-redis waits up to 5 s for a message (BZPOPMIN); redis-py's
                         # own 5 s read timeout would end that wait with an error first.
                         "socket_timeout": 15,
+                        # No CLIENT SETINFO on each new connection: redis-py 8 looks its own
+                        # version up in the installed packages' metadata for it, some
+                        # milliseconds per connection, and a join storm opens dozens at once.
+                        "driver_info": None,
                     }
                 ],
                 # Not the cache's "mektep:" prefix: clearing the cache's keys (tests do,

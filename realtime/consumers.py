@@ -9,21 +9,25 @@ per-person control message that makes every socket of a person check again wheth
 may still be in the lesson (signed out, deactivated, taken out of the class).
 
 Close codes: 4401 not signed in, 4403 not (or no longer) allowed in the lesson, 4404 no such
-lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was cancelled."""
+lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was cancelled, 1011
+the server failed to let the socket in (try again)."""
 
 import asyncio
 import json
 import logging
 import time
 import weakref
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -31,12 +35,12 @@ from knox.models import get_token_model
 
 from classrooms import live, live_selectors
 from classrooms.models import LiveLesson, LiveLessonState
-from classrooms.policies import STAFF_IN_LESSON, LessonRole, lesson_role
+from classrooms.policies import STAFF_IN_LESSON, LessonRole, lesson_role, lesson_roles
 from lms.accounts.models import User
 from lms.errors import ApplicationError
 from realtime import bus, fanout, protocol
 from realtime.models import LessonEvent
-from realtime.threads import db
+from realtime.threads import Batched, db
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ BURST = 30  # messages a socket may send at once ...
 PER_SECOND = 10.0  # ... and on average
 REACTION_SECONDS = 2.0  # one reaction per socket per this long
 PRESENCE_DEBOUNCE = 1.0  # seconds: presence and roster go out at most this often per process
+SERVER_ERROR = 1011  # the close code of a socket whose join failed on the server's side
 
 _reactions: dict[int, Counter[str]] = {}
 _presences: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[int]]" = (
@@ -128,7 +133,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
         self.subscriber = subscriber
         # The last number this process's feed has passed on: every event up to it is in the
         # log, and each later one reaches the subscriber through the feed.
-        joined = await db(self._join)(self._since(), feed.last_seq)
+        joined = await _joins((self, self._since(), feed.last_seq))
         if isinstance(joined, int):  # refused: out of the feed, and nothing it sends is read
             fanout.hub().leave(self.lesson_id, subscriber)
             self.subscriber = None
@@ -143,26 +148,22 @@ class LessonConsumer(AsyncWebsocketConsumer):
             _open_presences().add(self.presence_id)
         self._presence_changed()
 
-    def _join(self, since: int | None, seq: int) -> tuple[list[str], int] | int:
-        """One trip to the database: may the person be in the lesson, and what they see
-        first. A close code when they may not. The sign-in is checked again: the person may
-        have signed out between the handshake and joining their group."""
-        if not self._still_signed_in():
-            return 4403
+    def _join(self, since: int | None, seq: int) -> "Joined":
+        return _join_all([(self, since, seq)])[0]
+
+    def _admit(self, signed_in: bool, since: int | None, seq: int) -> tuple[int, int]:
+        """The lesson at the number the person starts from, or a close code (and the number)."""
+        if not signed_in:
+            return 4403, seq
         if since is not None and since > seq:
             # The person saw later events through another process than this one's feed has
             # passed on yet: take the log's number, not a snapshot older than what they have.
             seq = max(seq, live_selectors.last_seq(self.lesson_id))
         lesson = live_selectors.lesson_at(self.lesson_id, seq)
         if lesson is None:
-            return 4404
-        role = lesson_role(self.user, lesson)
-        if role is None:
-            return 4403
-        if lesson.state == LiveLessonState.CANCELLED:
-            return 4410
-        self.lesson, self.role = lesson, role
-        return self._first_frames(since, seq)
+            return 4404, seq
+        self.lesson = lesson
+        return 0, seq
 
     def _language(self) -> str:
         """The language of the person's error messages: their preferred one, or as the page
@@ -183,11 +184,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
         return int(values[0])
 
     def _first_frames(self, since: int | None, seq: int) -> tuple[list[str], int]:
-        """The person's presence starts now. Then either the events after ``since`` up to
-        ``seq`` (ending with a ``synced`` frame), or, on a first connection or too far behind,
-        a snapshot. A number beyond the log's end gets a snapshot: the events that will carry
-        the numbers up to it must not be skipped."""
-        self.presence_id = live.presence_open(lesson=self.lesson, user=self.user).pk
+        """Either the events after ``since`` up to ``seq`` (ending with a ``synced`` frame),
+        or, on a first connection or too far behind, a snapshot. A number beyond the log's end
+        gets a snapshot: the events that will carry the numbers up to it must not be skipped."""
         welcome = {"type": "welcome", "you": {**live.person(self.user), "role": str(self.role)}}
         if since is not None and since <= seq:
             events = live_selectors.events_after(
@@ -209,6 +208,20 @@ class LessonConsumer(AsyncWebsocketConsumer):
             lesson=self.lesson, user=self.user, role=self.role, seq=seq
         )
         return [bus.encode(welcome), snapshot], seq
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its hop to the shared sync thread before every message
+        to close stale database connections: this consumer touches the database only through
+        ``realtime.threads.db``, which hands its connections back itself. In a join storm that
+        hop queued every socket's handshake behind one thread."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        await self.disconnect(message["code"])  # the person's group is left there
+        raise StopConsumer()
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close once: two rechecks, or a recheck and a cut-off, may both ask, and a server
@@ -449,3 +462,87 @@ class LessonConsumer(AsyncWebsocketConsumer):
         if session is None or key is None or not session.exists(key):
             return False
         return bool(User.objects.filter(pk=self.user.pk, is_active=True).exists())
+
+
+Joined = tuple[list[str], int] | int  # the first frames and their number, or a close code
+Joining = tuple[LessonConsumer, int | None, int]  # the socket, ``since``, the feed's number
+
+
+def _join_all(joins: list[Joining]) -> list[Joined]:
+    """One trip to the database for the sockets that join at the same moment: may each person
+    be in the lesson, and what they see first (a close code for those who may not). A query
+    serves all of them where it can: the sign-ins checked again (a person may have signed out
+    between the handshake and joining their group), the pupils' places in the class, the
+    presences opened."""
+    signed_in = _still_signed_in_all([consumer for consumer, _since, _seq in joins])
+    answers: list[Joined] = [0] * len(joins)
+    starts: dict[int, int] = {}
+    admitted: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for index, (consumer, since, seq) in enumerate(joins):
+        admit = _safely(consumer, consumer._admit, signed_in[index], since, seq)
+        code, starts[index] = admit if admit is not None else (SERVER_ERROR, seq)
+        if code:
+            answers[index] = code
+        else:
+            admitted[(consumer.lesson_id, starts[index])].append(index)
+    for indexes in admitted.values():
+        lesson = joins[indexes[0]][0].lesson
+        roles = lesson_roles([joins[index][0].user for index in indexes], lesson)
+        entering = []
+        for index, role in zip(indexes, roles, strict=True):
+            consumer = joins[index][0]
+            if role is None:
+                answers[index] = 4403
+            elif consumer.lesson.state == LiveLessonState.CANCELLED:
+                answers[index] = 4410
+            else:
+                consumer.role = role
+                entering.append(index)
+        users = [joins[index][0].user for index in entering]
+        presences = live.presence_open_many(lesson=lesson, users=users) if users else []
+        for index, presence in zip(entering, presences, strict=True):
+            consumer, since, _seq = joins[index]
+            consumer.presence_id = presence.pk
+            first = _safely(consumer, consumer._first_frames, since, starts[index])
+            answers[index] = first if first is not None else SERVER_ERROR
+    return answers
+
+
+def _safely(consumer: LessonConsumer, step: Callable[..., Any], *args: Any) -> Any:
+    """A step of one socket's join, or None when it failed: a fault of that socket's own closes
+    it alone (``SERVER_ERROR``); the database gone away fails the whole batch."""
+    try:
+        return step(*args)
+    except DatabaseError:
+        raise
+    except Exception:
+        log.exception("lesson %s: a socket failed to join", consumer.lesson_id)
+        return None
+
+
+def _still_signed_in_all(consumers: list[LessonConsumer]) -> list[bool]:
+    """``_still_signed_in`` of each socket, with one query for all the token sign-ins."""
+    keys = {
+        consumer.scope["auth_token_key"]
+        for consumer in consumers
+        if consumer.scope.get("auth_token_key") is not None
+    }
+    live_tokens = (
+        set(
+            get_token_model()
+            .objects.filter(token_key__in=keys, user__is_active=True)
+            .values_list("token_key", "user_id")
+        )
+        if keys
+        else set()
+    )
+    return [
+        (consumer.scope["auth_token_key"], consumer.user.pk) in live_tokens
+        if consumer.scope.get("auth_token_key") is not None
+        else consumer._still_signed_in()
+        for consumer in consumers
+    ]
+
+
+# Hundreds of pupils joining at once are let in a batch at a time.
+_joins: Batched[Joining, Joined] = Batched(_join_all)

@@ -79,6 +79,12 @@ def test_strokes_reach_everyone_and_a_late_joiner_sees_those_since_the_clear(
         [stroke(points=[[n, n] for n in range(501)])],
         [{"color": "#000000", "width": 2}],
         [{"color": "#000000", "width": 2, "points": []}],
+        [stroke(points=[[1.5, 2]])],
+        [stroke(points=[["1", 2]])],
+        [stroke(points=[(1, 2), {"x": 1}])],
+        [stroke(width=True)],
+        [stroke(color=None)],
+        ["a stroke"],
         "a line",
     ],
 )

@@ -3,6 +3,7 @@ their own part of it: their hand, mute, check-in and poll answer."""
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -96,32 +97,6 @@ def test_a_read_is_shared_for_a_second_at_most(live: Live, monkeypatch: pytest.M
     assert snapshot_of(live, live.student_x)["state"]["lesson"]["title"] == "Fractions, repaired"
 
 
-def test_a_pupil_joining_a_busy_lesson_costs_three_queries(live: Live) -> None:
-    """A join storm's cost: with the lesson read shared (and the log's number known to the
-    process's feed), each pupil's join checks their token again, checks they are in the
-    class and opens their presence."""
-    lesson_with_a_pupil_in_it(live)
-    instance, _key = api_token_create(user=live.student_x)
-    token_key = instance.token_key
-
-    def consumer(user: User) -> LessonConsumer:
-        joining = LessonConsumer()
-        joining.scope = {"auth_token_key": token_key}
-        joining.user, joining.lesson_id = user, live.lesson.pk
-        return joining
-
-    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
-    consumer(live.student_x)._join(None, seq)  # the first pupil reads the lesson for all
-
-    with CaptureQueriesContext(connection) as queries:
-        frames, seq = consumer(live.student_x)._join(None, seq)  # type: ignore[misc]
-
-    assert len(queries) == 3, [query["sql"] for query in queries.captured_queries]
-    snapshot = json.loads(frames[1])
-    assert (snapshot["type"], snapshot["seq"], seq) == ("snapshot", 5, 5)
-    assert snapshot["state"]["present"] == 1
-
-
 @pytest.mark.parametrize("who", ["student", "student_x", "teacher", "facilitator"])
 def test_the_snapshot_frame_says_what_the_snapshot_says(live: Live, who: str) -> None:
     """The frame is written from parts (the shared ones once for all): it must read back as
@@ -168,3 +143,27 @@ def test_a_pupil_ahead_of_this_process_s_feed_resumes_without_going_back(live: L
 
     assert seq == 5
     assert [json.loads(frame)["type"] for frame in frames] == ["welcome", "synced"]
+
+
+def test_pupils_joining_at_once_wait_for_one_read(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads that join at the same number while the lesson is being read wait for that
+    read instead of each reading the same."""
+    lesson_with_a_pupil_in_it(live)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    read = live_selectors._shared_read(live.lesson.pk, seq)
+    reads: list[int] = []
+
+    def slow_read(lesson_id: int, at: int) -> object:
+        reads.append(at)
+        time.sleep(0.2)  # the others arrive while it reads
+        return read
+
+    monkeypatch.setattr(live_selectors, "_shared_read", slow_read)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        lessons = list(pool.map(lambda _n: lesson_at(live.lesson.pk, seq), range(6)))
+
+    assert reads == [seq]
+    assert {lesson.pk for lesson in lessons if lesson is not None} == {live.lesson.pk}
+    assert len({id(lesson) for lesson in lessons}) == 6  # each a copy of its own
