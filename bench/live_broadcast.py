@@ -7,7 +7,9 @@ board 5 times a second, on Mektep's stack against two baselines measured in the 
 
 Needs PostgreSQL and a Redis database of its own (it is flushed). Runs on a throwaway database
 (mektep_bench_<random>, created, migrated and dropped) holding one class of pupils, its teacher
-and a live lesson that has started, with an API token for each.
+and a live lesson that has started, with an API token and a session for each. Our pupils
+sign in with their tokens, as a phone app does, or with ``--sessions`` as a browser does (the
+session cookie and the page's ``Origin``).
 
 Three stacks, each serving the same clients:
 
@@ -84,7 +86,11 @@ class Pupil:
         from websockets.asyncio.client import connect
 
         started = time.monotonic()
-        headers = {"Authorization": f"Token {token}"} if token else {}
+        headers = {}
+        if token and token.startswith("session:"):  # a browser: its session cookie and page
+            headers = {"Cookie": f"sessionid={token[8:]}", "Origin": "http://127.0.0.1"}
+        elif token:
+            headers = {"Authorization": f"Token {token}"}
         self.socket = await connect(
             url,
             additional_headers=headers,
@@ -304,6 +310,12 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for the rest")
     parser.add_argument("--no-deflate", action="store_true", help="clients offer no compression")
     parser.add_argument(
+        "--sessions",
+        action="store_true",
+        help="our pupils sign in as browsers do (a session cookie and the page's Origin), "
+        "not with API tokens",
+    )
+    parser.add_argument(
         "--socket-timeout",
         type=float,
         default=0.0,
@@ -365,6 +377,7 @@ class World:
     lesson_id: int
     teacher_token: str
     pupil_tokens: list[str]
+    pupil_sessions: list[str]  # session keys, for pupils who join as browsers do
     frame: str  # an event frame of the size the pupils receive, for the baselines
     strokes: list[dict[str, Any]]
     database: str
@@ -373,6 +386,9 @@ class World:
     def create(cls, pupil_count: int) -> "World":
         from datetime import timedelta
 
+        from django.conf import settings
+        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+        from django.contrib.sessions.backends.db import SessionStore
         from django.db import connection
         from django.utils import timezone
         from knox.models import AuthToken
@@ -409,6 +425,14 @@ class World:
         live.lesson_start(lesson=lesson, by=teacher)
         teacher_token = AuthToken.objects.create(teacher)[1]
         tokens = [AuthToken.objects.create(pupil)[1] for pupil in pupils]
+        sessions = []
+        for pupil in pupils:
+            session = SessionStore()
+            session[SESSION_KEY] = str(pupil.pk)
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # ModelBackend
+            session[HASH_SESSION_KEY] = pupil.get_session_auth_hash()
+            session.create()
+            sessions.append(session.session_key)
         points = []
         strokes = [{"color": "#1f6feb", "width": 3, "points": points}]
         while True:
@@ -419,7 +443,13 @@ class World:
                 break
             points.append([1000 + 37 * len(points), 2000 + 53 * len(points)])
         return cls(
-            lesson.pk, teacher_token, tokens, frame, strokes, connection.settings_dict["NAME"]
+            lesson.pk,
+            teacher_token,
+            tokens,
+            sessions,
+            frame,
+            strokes,
+            connection.settings_dict["NAME"],
         )
 
 
@@ -530,7 +560,13 @@ class Bench:
         """Pupil i joins server i mod servers, from client process i mod clients."""
         shares: list[list[list[Any]]] = [[] for _ in clients.processes]
         for number in range(size):
-            token = self.world.pupil_tokens[number] if stack.name == "ours" else None
+            token = None
+            if stack.name == "ours":
+                token = (
+                    f"session:{self.world.pupil_sessions[number]}"
+                    if self.args.sessions
+                    else self.world.pupil_tokens[number]
+                )
             url = stack.urls[number % len(stack.urls)]
             shares[number % len(shares)].append([url, token])
         return shares

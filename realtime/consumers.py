@@ -25,20 +25,18 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
-from knox.models import get_token_model
 
 from classrooms import live, live_selectors
 from classrooms.models import LiveLesson, LiveLessonState
 from classrooms.policies import STAFF_IN_LESSON, LessonRole, lesson_role, lesson_roles
 from lms.accounts.models import User
 from lms.errors import ApplicationError
-from realtime import bus, fanout, protocol
+from realtime import auth, bus, fanout, protocol
 from realtime.models import LessonEvent
 from realtime.threads import Batched, db
 
@@ -449,19 +447,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
         return lesson_role(user, lesson) is not None
 
     def _still_signed_in(self) -> bool:
-        """The token or session the handshake was signed in with still exists, and the person
-        is still active (deactivation ends API tokens, not sessions)."""
-        token_key = self.scope.get("auth_token_key")
-        if token_key is not None:
-            tokens = get_token_model().objects.filter(
-                token_key=token_key, user_id=self.user.pk, user__is_active=True
-            )
-            return bool(tokens.exists())
-        session: SessionBase | None = self.scope.get("session")
-        key = session.session_key if session is not None else None
-        if session is None or key is None or not session.exists(key):
-            return False
-        return bool(User.objects.filter(pk=self.user.pk, is_active=True).exists())
+        return auth.still_signed_in([(self.scope, self.user.pk)])[0]
 
 
 Joined = tuple[list[str], int] | int  # the first frames and their number, or a close code
@@ -474,7 +460,9 @@ def _join_all(joins: list[Joining]) -> list[Joined]:
     serves all of them where it can: the sign-ins checked again (a person may have signed out
     between the handshake and joining their group), the pupils' places in the class, the
     presences opened."""
-    signed_in = _still_signed_in_all([consumer for consumer, _since, _seq in joins])
+    signed_in = auth.still_signed_in(
+        [(consumer.scope, consumer.user.pk) for consumer, _s, _n in joins]
+    )
     answers: list[Joined] = [0] * len(joins)
     starts: dict[int, int] = {}
     admitted: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -518,30 +506,6 @@ def _safely(consumer: LessonConsumer, step: Callable[..., Any], *args: Any) -> A
     except Exception:
         log.exception("lesson %s: a socket failed to join", consumer.lesson_id)
         return None
-
-
-def _still_signed_in_all(consumers: list[LessonConsumer]) -> list[bool]:
-    """``_still_signed_in`` of each socket, with one query for all the token sign-ins."""
-    keys = {
-        consumer.scope["auth_token_key"]
-        for consumer in consumers
-        if consumer.scope.get("auth_token_key") is not None
-    }
-    live_tokens = (
-        set(
-            get_token_model()
-            .objects.filter(token_key__in=keys, user__is_active=True)
-            .values_list("token_key", "user_id")
-        )
-        if keys
-        else set()
-    )
-    return [
-        (consumer.scope["auth_token_key"], consumer.user.pk) in live_tokens
-        if consumer.scope.get("auth_token_key") is not None
-        else consumer._still_signed_in()
-        for consumer in consumers
-    ]
 
 
 # Hundreds of pupils joining at once are let in a batch at a time.
