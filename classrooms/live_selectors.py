@@ -182,9 +182,9 @@ SHARED_KEYS = ("lesson", "slide", "slides", "chat", "board")
 # at the same number still holds it all; only who is present, which no event carries, may be
 # up to this old (a ``presence`` frame with the count follows every join).
 SHARED_SECONDS = 1.0
-READ_WAIT_SECONDS = 5.0  # at most this long for another thread's read, then read it here
+READ_WAIT_SECONDS = 5.0  # at most this long for another thread's read, then read here too
 _shared_reads: dict[int, _Shared] = {}
-_reading: dict[tuple[int, int], threading.Event] = {}  # reads under way, by lesson and number
+_reading: dict[tuple[int, int], "_Reading"] = {}  # reads under way, by lesson and number
 _shared_lock = threading.Lock()
 
 
@@ -201,10 +201,18 @@ def lesson_at(lesson_id: int, seq: int) -> LiveLesson | None:
     return copy.copy(shared.lesson) if shared is not None else None
 
 
+class _Reading:
+    """A read of the lesson under way, and what it found, for the threads waiting on it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.read: _Shared | None = None
+
+
 def _shared(lesson_id: int, seq: int) -> _Shared | None:
     """The shared read of the lesson at ``seq``: the one this process holds, or a new one.
-    One thread reads while the others joining at that number wait for it, rather than all
-    reading the same at once."""
+    One thread reads while the others joining at that number wait for it and take what it
+    read, rather than all reading the same at once."""
     key = (lesson_id, seq)
     while True:
         with _shared_lock:
@@ -214,10 +222,15 @@ def _shared(lesson_id: int, seq: int) -> _Shared | None:
                 return known
             reading = _reading.get(key)
             if reading is None:
-                reading = _reading[key] = threading.Event()
+                reading = _reading[key] = _Reading()
+                mine = True
                 break
-        # Another thread reads it; if that read fails or finds no lesson, read again here.
-        reading.wait(timeout=READ_WAIT_SECONDS)
+        if not reading.done.wait(timeout=READ_WAIT_SECONDS):
+            mine = False  # the reader is stuck: read here
+            break
+        if reading.read is not None:
+            return reading.read
+        # that read failed or found no lesson: look again (and read here if no one else does)
     try:
         read = _shared_read(lesson_id, seq)
         if read is not None:
@@ -227,11 +240,14 @@ def _shared(lesson_id: int, seq: int) -> _Shared | None:
                     if read.read_at - old.read_at >= SHARED_SECONDS:
                         del _shared_reads[old_id]
                 _shared_reads[lesson_id] = read
+            if mine:
+                reading.read = read
         return read
     finally:
-        with _shared_lock:
-            del _reading[key]
-        reading.set()
+        if mine:
+            with _shared_lock:
+                del _reading[key]
+            reading.done.set()
 
 
 def _shared_read(lesson_id: int, seq: int) -> _Shared | None:

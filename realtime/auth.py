@@ -154,8 +154,9 @@ def _people_of_sessions_sync(scopes: list[dict[str, Any]]) -> list[Any]:
             if _reads_by_model(backend_path):
                 user = people.get(user_id)
                 user = user if user is not None and backend.user_can_authenticate(user) else None
-            else:
-                user = backend.get_user(user_id)
+            else:  # a backend that signs no one in by session (axes') lets no one in
+                get_user = getattr(backend, "get_user", None)
+                user = get_user(user_id) if get_user is not None else None
             if hasattr(user, "get_session_auth_hash"):
                 session_hash = values.get(HASH_SESSION_KEY)
                 expected = user.get_session_auth_hash()
@@ -169,7 +170,7 @@ def _people_of_sessions_sync(scopes: list[dict[str, Any]]) -> list[Any]:
 def _reads_by_model(backend_path: str) -> bool:
     """The backend finds people as Django's ``ModelBackend`` does (by primary key), so they
     can be read together."""
-    return type(load_backend(backend_path)).get_user is ModelBackend.get_user
+    return getattr(type(load_backend(backend_path)), "get_user", None) is ModelBackend.get_user
 
 
 def _sessions_read(sessions: list[SessionBase]) -> list[dict[str, Any]]:

@@ -26,7 +26,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, IntegrityError
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -489,20 +489,22 @@ def _join_all(joins: list[Joining]) -> list[Joined]:
         users = [joins[index][0].user for index in entering]
         presences = live.presence_open_many(lesson=lesson, users=users) if users else []
         for index, presence in zip(entering, presences, strict=True):
+            # Each socket holds its presence before anything else can fail: it closes when
+            # the socket leaves, whatever happens next.
+            joins[index][0].presence_id = presence.pk
+        for index in entering:
             consumer, since, _seq = joins[index]
-            consumer.presence_id = presence.pk
             first = _safely(consumer, consumer._first_frames, since, starts[index])
             answers[index] = first if first is not None else SERVER_ERROR
     return answers
 
 
 def _safely(consumer: LessonConsumer, step: Callable[..., Any], *args: Any) -> Any:
-    """A step of one socket's join, or None when it failed: a fault of that socket's own closes
-    it alone (``SERVER_ERROR``); the database gone away fails the whole batch."""
+    """A step of one socket's own join, or None when it failed: that socket alone is closed
+    (``SERVER_ERROR``) and reconnects. (A step done for the whole batch that fails, say the
+    database gone away, fails every socket of the batch.)"""
     try:
         return step(*args)
-    except DatabaseError:
-        raise
     except Exception:
         log.exception("lesson %s: a socket failed to join", consumer.lesson_id)
         return None

@@ -48,7 +48,7 @@ class Batched(Generic[Item, Result]):
         self._run_on_thread = db(function)
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue[Item, Result]]
         self._queues = weakref.WeakKeyDictionary()
-        self._tasks: set[asyncio.Task[None]] = set()  # the loop keeps only weak references
+        self._tasks: set[asyncio.Task[Any]] = set()  # the loop keeps only weak references
 
     async def __call__(self, item: Item) -> Result:
         loop = asyncio.get_running_loop()
@@ -64,31 +64,34 @@ class Batched(Generic[Item, Result]):
     def _start(self, loop: asyncio.AbstractEventLoop, queue: _Queue[Item, Result]) -> None:
         batch, queue.waiting = queue.waiting[: self.most], queue.waiting[self.most :]
         queue.running += 1
-        task = loop.create_task(self._run(loop, queue, batch))
+        task = loop.create_task(self._run_on_thread([item for item, _answer in batch]))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda done: self._answer(loop, queue, batch, done))
 
-    async def _run(
+    def _answer(
         self,
         loop: asyncio.AbstractEventLoop,
         queue: _Queue[Item, Result],
         batch: list[tuple[Item, "asyncio.Future[Result]"]],
+        done: "asyncio.Task[Sequence[Result]]",
     ) -> None:
-        try:
-            results = await self._run_on_thread([item for item, _answer in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{self.function!r} answered {len(results)} of {len(batch)}")
-        except BaseException as error:  # the database is away: every caller hears of it
-            for _item, answer in batch:
-                if not answer.done():
-                    answer.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
-        else:
-            for (_item, answer), result in zip(batch, results, strict=True):
-                if not answer.done():  # its caller may have gone (the socket closed)
-                    answer.set_result(result)
-        finally:
-            queue.running -= 1
-            if queue.waiting:
-                self._start(loop, queue)
+        """Each caller of the call hears its result, or the call's error (the database is
+        away: every caller hears of it); then the next call starts with what waited."""
+        self._tasks.discard(done)
+        queue.running -= 1
+        # cancelled: the loop is shutting down
+        error = asyncio.CancelledError() if done.cancelled() else done.exception()
+        results = done.result() if error is None else []
+        if error is None and len(results) != len(batch):
+            error = RuntimeError(f"{self.function!r} answered {len(results)} of {len(batch)}")
+        for index, (_item, answer) in enumerate(batch):
+            if answer.done():  # its caller has gone (the socket closed)
+                continue
+            if isinstance(error, asyncio.CancelledError):
+                answer.cancel()
+            elif error is not None:
+                answer.set_exception(error)
+            else:
+                answer.set_result(results[index])
+        if queue.waiting and not loop.is_closed():
+            self._start(loop, queue)

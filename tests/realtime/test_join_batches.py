@@ -3,18 +3,20 @@ in a batch at a time: a query serves the whole batch, and each socket still gets
 answer, refusals included."""
 
 import asyncio
+import contextlib
 import json
 import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from knox.models import AuthToken
 from knox.settings import CONSTANTS
 
+from classrooms import live_selectors
 from classrooms.models import LiveLesson, Presence
 from lms.accounts.models import Role, User
 from lms.accounts.services import api_token_create
@@ -70,10 +72,9 @@ def test_a_batch_of_pupils_costs_the_queries_of_one(live: Live, size: int) -> No
         frames, at = answer
         assert json.loads(frames[0])["you"]["id"] == socket.user.pk
         assert (first_state(frames)["type"], at) == ("snapshot", seq)
-    presences = Presence.objects.filter(lesson=live.lesson, closed_at__isnull=True)
-    assert {socket.presence_id for socket in sockets} == set(
-        presences.exclude(user=live.student).values_list("pk", flat=True)
-    )
+    # each socket holds its own person's presence
+    holders = dict(Presence.objects.filter(closed_at__isnull=True).values_list("pk", "user_id"))
+    assert [holders[socket.presence_id] for socket in sockets] == [s.user.pk for s in sockets]
 
 
 @pytest.mark.django_db
@@ -198,5 +199,62 @@ def test_a_fault_in_one_socket_s_join_closes_that_socket_alone(
 
     answers = _join_all([(unlucky, None, seq), (pupil, None, seq)])
 
-    assert answers[0] == 1011  # closed; its presence is closed when the socket leaves
+    assert answers[0] == 1011
     assert first_state(answers[1][0])["type"] == "snapshot"  # type: ignore[index]
+    # the failed socket holds its presence, which is closed when the socket leaves
+    assert Presence.objects.get(pk=unlucky.presence_id).user == live.student_x
+
+
+@pytest.mark.django_db
+def test_a_database_error_in_one_socket_s_replay_closes_that_socket_alone(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pupil resuming reads their missed events; if that read fails (a statement timeout),
+    they are closed and reconnect, and the others of the batch get in; every presence opened
+    is held by its socket, to be closed when it leaves."""
+    start(live)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    resuming, pupil = joining(live, live.student), joining(live, live.student_x)
+    events_after = live_selectors.events_after
+
+    def timing_out(**kwargs: object) -> object:
+        if kwargs["user"] == live.student:
+            raise OperationalError("canceling statement due to statement timeout")
+        return events_after(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_selectors, "events_after", timing_out)
+
+    answers = _join_all([(resuming, 0, seq), (pupil, None, seq)])
+
+    assert answers[0] == 1011
+    assert first_state(answers[1][0])["type"] == "snapshot"  # type: ignore[index]
+    assert None not in (resuming.presence_id, pupil.presence_id)
+
+
+def test_a_caller_who_leaves_does_not_hold_up_the_others() -> None:
+    """A socket that closes while its batch is read leaves; the others of the batch get their
+    answers, and later requests still go."""
+    calls = Calls()
+    release = threading.Event()
+
+    def slow(items: list[int]) -> list[int]:
+        release.wait(timeout=5)
+        return calls(items)
+
+    batched = Batched(slow, at_once=1)
+
+    async def scenario() -> tuple[list[int], int]:
+        leaving = asyncio.ensure_future(batched(1))
+        staying = asyncio.ensure_future(batched(2))
+        await asyncio.sleep(0.05)
+        leaving.cancel()
+        release.set()
+        answers = [await staying]
+        with contextlib.suppress(asyncio.CancelledError):
+            await leaving
+        return answers, await batched(3)
+
+    answers, later = run_async(scenario)
+
+    assert (answers, later) == ([20], 30)
+    assert calls.batches == [[1], [2], [3]]

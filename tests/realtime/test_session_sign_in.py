@@ -105,6 +105,16 @@ def test_a_session_naming_no_id_signs_no_one_in(live: Live) -> None:
     assert not person.is_authenticated
 
 
+def test_a_session_naming_a_backend_that_signs_no_one_in_signs_no_one_in(live: Live) -> None:
+    """Axes' backend (first in ``AUTHENTICATION_BACKENDS``) only counts failed sign-ins and
+    finds no one. (Channels' ``get_user`` raises here.)"""
+    key = signed_in(live.student, **{BACKEND_SESSION_KEY: "axes.backends.AxesStandaloneBackend"})
+
+    [person] = _people_of_sessions_sync([{"session": SessionStore(key)}])
+
+    assert not person.is_authenticated
+
+
 def test_an_inactive_person_is_not_signed_in(live: Live) -> None:
     key = signed_in(live.student)
     User.objects.filter(pk=live.student.pk).update(is_active=False)

@@ -2,12 +2,13 @@
 their own part of it: their hand, mute, check-in and poll answer."""
 
 import json
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from classrooms import live as services
@@ -165,5 +166,66 @@ def test_pupils_joining_at_once_wait_for_one_read(
         lessons = list(pool.map(lambda _n: lesson_at(live.lesson.pk, seq), range(6)))
 
     assert reads == [seq]
-    assert {lesson.pk for lesson in lessons if lesson is not None} == {live.lesson.pk}
+    assert [lesson.pk if lesson is not None else None for lesson in lessons] == [live.lesson.pk] * 6
     assert len({id(lesson) for lesson in lessons}) == 6  # each a copy of its own
+
+
+def test_when_the_read_fails_a_waiting_pupil_reads_for_themselves(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson_with_a_pupil_in_it(live)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    read = live_selectors._shared_read(live.lesson.pk, seq)
+    reads: list[str] = []
+    first = threading.Event()
+
+    def failing_once(lesson_id: int, at: int) -> object:
+        if not reads:
+            reads.append("failed")
+            first.set()
+            time.sleep(0.2)
+            raise OperationalError("the connection was lost")
+        reads.append("read")
+        return read
+
+    monkeypatch.setattr(live_selectors, "_shared_read", failing_once)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failing = pool.submit(lesson_at, live.lesson.pk, seq)
+        first.wait(timeout=5)
+        waiting = pool.submit(lesson_at, live.lesson.pk, seq)
+        with pytest.raises(OperationalError):
+            failing.result()
+        assert waiting.result() is not None
+
+    assert reads == ["failed", "read"]
+
+
+def test_a_stuck_read_is_waited_for_only_so_long(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lesson_with_a_pupil_in_it(live)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    read = live_selectors._shared_read(live.lesson.pk, seq)
+    stuck = threading.Event()
+    reads: list[str] = []
+
+    def slow(lesson_id: int, at: int) -> object:
+        if not reads:
+            reads.append("stuck")
+            stuck.wait(timeout=5)
+        else:
+            reads.append("read")
+        return read
+
+    monkeypatch.setattr(live_selectors, "_shared_read", slow)
+    monkeypatch.setattr(live_selectors, "READ_WAIT_SECONDS", 0.1)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(lesson_at, live.lesson.pk, seq)
+        while not reads:
+            time.sleep(0.01)
+        second = pool.submit(lesson_at, live.lesson.pk, seq)
+        assert second.result(timeout=2) is not None  # read for itself while the first is stuck
+        stuck.set()
+        assert first.result() is not None
+
+    assert reads == ["stuck", "read"]
