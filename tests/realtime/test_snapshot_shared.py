@@ -146,14 +146,20 @@ def test_a_pupil_ahead_of_this_process_s_feed_resumes_without_going_back(live: L
     assert [json.loads(frame)["type"] for frame in frames] == ["welcome", "synced"]
 
 
+def a_read_of_the_lesson(live: Live) -> tuple[int, object]:
+    """The lesson with a pupil in it, its number, and a read of it (to stand in for reads
+    made while threads wait on each other)."""
+    lesson_with_a_pupil_in_it(live)
+    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
+    return seq, live_selectors._shared_read(live.lesson.pk, seq)
+
+
 def test_pupils_joining_at_once_wait_for_one_read(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Threads that join at the same number while the lesson is being read wait for that
     read instead of each reading the same."""
-    lesson_with_a_pupil_in_it(live)
-    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
-    read = live_selectors._shared_read(live.lesson.pk, seq)
+    seq, read = a_read_of_the_lesson(live)
     reads: list[int] = []
 
     def slow_read(lesson_id: int, at: int) -> object:
@@ -173,9 +179,7 @@ def test_pupils_joining_at_once_wait_for_one_read(
 def test_when_the_read_fails_a_waiting_pupil_reads_for_themselves(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lesson_with_a_pupil_in_it(live)
-    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
-    read = live_selectors._shared_read(live.lesson.pk, seq)
+    seq, read = a_read_of_the_lesson(live)
     reads: list[str] = []
     first = threading.Event()
 
@@ -203,9 +207,7 @@ def test_when_the_read_fails_a_waiting_pupil_reads_for_themselves(
 def test_a_stuck_read_is_waited_for_only_so_long(
     live: Live, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lesson_with_a_pupil_in_it(live)
-    seq = LessonStream.objects.get(lesson=live.lesson).last_seq
-    read = live_selectors._shared_read(live.lesson.pk, seq)
+    seq, read = a_read_of_the_lesson(live)
     stuck = threading.Event()
     reads: list[str] = []
 
