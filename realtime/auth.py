@@ -143,7 +143,9 @@ def _people_of_sessions_sync(scopes: list[dict[str, Any]]) -> list[Any]:
         else:
             known = backend_path in settings.AUTHENTICATION_BACKENDS
             claims.append((user_id, backend_path) if known else None)
-    by_model = {claim[0] for claim in claims if claim and _reads_by_model(claim[1])}
+    # each backend named, loaded once: does it find people as ModelBackend does?
+    read_together = {claim[1]: _reads_by_model(claim[1]) for claim in claims if claim}
+    by_model = {claim[0] for claim in claims if claim and read_together[claim[1]]}
     people = User._default_manager.in_bulk(by_model) if by_model else {}
     signed_in: list[Any] = []
     for session, values, claim in zip(sessions, data, claims, strict=True):
@@ -151,7 +153,7 @@ def _people_of_sessions_sync(scopes: list[dict[str, Any]]) -> list[Any]:
         if claim is not None:
             user_id, backend_path = claim
             backend: Any = load_backend(backend_path)
-            if _reads_by_model(backend_path):
+            if read_together[backend_path]:
                 user = people.get(user_id)
                 user = user if user is not None and backend.user_can_authenticate(user) else None
             else:  # a backend that signs no one in by session (axes') lets no one in
@@ -224,7 +226,7 @@ def still_signed_in(sockets: list[tuple[dict[str, Any], int]]) -> list[bool]:
     handshake was signed in with still exist, and is the person still active (deactivation
     ends API tokens, not sessions)? One query for all the tokens, one for all the sessions
     (with the database's session store) and one for their people."""
-    token_keys = {scope["auth_token_key"] for scope, _user in sockets if _token_key(scope)}
+    token_keys = {scope["auth_token_key"] for scope, _user in sockets if _by_token(scope)}
     live_tokens = (
         set(
             get_token_model()
@@ -234,7 +236,7 @@ def still_signed_in(sockets: list[tuple[dict[str, Any], int]]) -> list[bool]:
         if token_keys
         else set()
     )
-    by_session = [(scope, user) for scope, user in sockets if not _token_key(scope)]
+    by_session = [(scope, user) for scope, user in sockets if not _by_token(scope)]
     sessions = _sessions_that_exist({_session_key(scope) for scope, _user in by_session} - {None})
     people = {user for scope, user in by_session if _session_key(scope) in sessions}
     active = (
@@ -244,13 +246,13 @@ def still_signed_in(sockets: list[tuple[dict[str, Any], int]]) -> list[bool]:
     )
     return [
         (scope["auth_token_key"], user) in live_tokens
-        if _token_key(scope)
+        if _by_token(scope)
         else _session_key(scope) in sessions and user in active
         for scope, user in sockets
     ]
 
 
-def _token_key(scope: dict[str, Any]) -> bool:
+def _by_token(scope: dict[str, Any]) -> bool:
     return scope.get("auth_token_key") is not None
 
 

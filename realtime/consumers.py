@@ -146,9 +146,6 @@ class LessonConsumer(AsyncWebsocketConsumer):
             _open_presences().add(self.presence_id)
         self._presence_changed()
 
-    def _join(self, since: int | None, seq: int) -> "Joined":
-        return _join_all([(self, since, seq)])[0]
-
     def _admit(self, signed_in: bool, since: int | None, seq: int) -> tuple[int, int]:
         """The lesson at the number the person starts from, or a close code (and the number)."""
         if not signed_in:

@@ -22,7 +22,7 @@ from lms.accounts.models import User
 from lms.accounts.services import api_token_create, api_tokens_revoke
 from lms.accounts.services.people import person_set_active
 from realtime import bus
-from realtime.consumers import LessonConsumer
+from realtime.consumers import LessonConsumer, _join_all
 from tests.realtime.conftest import LessonSocket, Live, joined, open_socket, run, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -213,7 +213,7 @@ def test_a_person_deactivated_while_their_socket_joins_is_refused(live: Live) ->
     joining.scope = {"session": session}
     joining.user, joining.lesson_id = signed_in, live.lesson.pk
 
-    assert joining._join(None, 1) == 4403
+    assert _join_all([(joining, None, 1)]) == [4403]
     assert not Presence.objects.filter(lesson=live.lesson).exists()
 
 

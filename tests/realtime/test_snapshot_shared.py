@@ -18,7 +18,7 @@ from classrooms.models import LiveLesson, Poll
 from classrooms.policies import LessonRole
 from lms.accounts.models import User
 from lms.accounts.services import api_token_create
-from realtime.consumers import LessonConsumer
+from realtime.consumers import LessonConsumer, _join_all
 from realtime.models import LessonStream
 from tests.realtime.conftest import Live, start
 
@@ -140,7 +140,7 @@ def test_a_pupil_ahead_of_this_process_s_feed_resumes_without_going_back(live: L
     joining.scope = {"auth_token_key": api_token_create(user=live.student_x)[0].token_key}
     joining.user, joining.lesson_id = live.student_x, live.lesson.pk
 
-    frames, seq = joining._join(5, 3)  # type: ignore[misc]
+    [(frames, seq)] = _join_all([(joining, 5, 3)])  # type: ignore[misc]
 
     assert seq == 5
     assert [json.loads(frame)["type"] for frame in frames] == ["welcome", "synced"]
