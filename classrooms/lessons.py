@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classrooms import policies
+from classrooms import notices, policies
 from classrooms.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -180,6 +180,7 @@ def live_lesson_schedule(
         hub=hub,
     )
     _spokes_create(lesson, checked)
+    notices.scheduled(lesson, by=by)
     return lesson
 
 
@@ -225,6 +226,7 @@ def live_lesson_update(*, lesson: LiveLesson, by: User, data: dict[str, Any]) ->
     checked = _spokes_check(spokes, hub, lesson.cohort)
     rooms = [*([hub] if hub is not None else []), *(room for room, _facilitator in checked)]
     _rooms_free(rooms, starts_at, duration, lesson)
+    was = lesson.starts_at
     lesson.title, lesson.starts_at, lesson.duration_minutes, lesson.hub = (
         str(title).strip(),
         starts_at,
@@ -232,7 +234,7 @@ def live_lesson_update(*, lesson: LiveLesson, by: User, data: dict[str, Any]) ->
         hub,
     )
     lesson.save(update_fields=["title", "starts_at", "duration_minutes", "hub"])
-    bus.event_append(
+    change = bus.event_append(
         lesson_id=lesson.pk,
         kind="lesson.changed",
         data={
@@ -245,6 +247,8 @@ def live_lesson_update(*, lesson: LiveLesson, by: User, data: dict[str, Any]) ->
     if "spokes" in data:
         lesson.spokes.all().delete()
         _spokes_create(lesson, checked)
+    if lesson.starts_at != was:
+        notices.moved(lesson, by=by, was=was, change=change.seq)
     return lesson
 
 
@@ -264,4 +268,5 @@ def live_lesson_cancel(*, lesson: LiveLesson, by: User, reason: str) -> LiveLess
         data={"reason": lesson.cancel_reason},
         actor_id=by.pk,
     )
+    notices.cancelled(lesson, by=by)
     return lesson

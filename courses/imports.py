@@ -35,7 +35,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from courses import policies
+from courses import notices, policies
 from courses.models import Cohort, Enrolment
 from lms.accounts import policies as accounts_policies
 from lms.accounts.hashers import BulkInitialPasswordHasher
@@ -510,4 +510,12 @@ def enrolment_import(
             return report
         _apply(rows, cohort=cohort, by=by, progress=progress)
         report.applied = True
+        run = notices.import_run()
+        enrolled = [
+            row.student
+            for row in rows
+            if row.action in (Action.CREATE, Action.ENROL) and row.student is not None
+        ]
+        notices.enrolled(cohort=cohort, students=enrolled, occasion=f"import-{run}")
+        notices.import_finished(cohort=cohort, by=by, counts=report.counts, run=run)
     return report

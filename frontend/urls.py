@@ -10,6 +10,7 @@ from frontend import (
     lesson_room_pages,
     live_lesson_pages,
     marking_pages,
+    notification_pages,
     quiz_pages,
     views,
 )
@@ -200,5 +201,40 @@ urlpatterns += [
         "live-lessons/<int:lesson_id>/attendance.csv",
         lesson_room_pages.lesson_attendance_csv,
         name="lesson-attendance-csv",
+    ),
+]
+
+# Notifications: the person's own list and choices; failed deliveries for administrators.
+urlpatterns += [
+    path("notifications/", notification_pages.notification_list, name="notifications"),
+    path(
+        "notifications/read/",
+        notification_pages.notifications_mark_all_read,
+        name="notifications-read",
+    ),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notification_pages.notification_mark_read,
+        name="notification-read",
+    ),
+    path(
+        "notifications/<int:notification_id>/open/",
+        notification_pages.notification_open,
+        name="notification-open",
+    ),
+    path(
+        "notifications/settings/",
+        notification_pages.notification_settings,
+        name="notification-settings",
+    ),
+    path(
+        "notifications/failures/",
+        notification_pages.delivery_failures,
+        name="notification-failures",
+    ),
+    path(
+        "notifications/failures/<int:delivery_id>/resend/",
+        notification_pages.delivery_resend,
+        name="delivery-resend",
     ),
 ]

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "channels",
     "lms.apps.LmsConfig",
     "lms.accounts",
+    "lms.notifications",
     "courses",
     "courses.assessments",
     "classrooms",
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.notices",
             ],
         },
     },
@@ -187,6 +189,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # grading of attempts still ungraded a while after submission (a lost task).
 ASSESSMENTS_SWEEP_SECONDS = env.float("ASSESSMENTS_SWEEP_SECONDS", default=60.0)
 GRADING_REQUEUE_AFTER_SECONDS = env.int("GRADING_REQUEUE_AFTER_SECONDS", default=120)
+# Every periodic job, in this one place; beat (django-celery-beat) copies it into its tables at
+# start. Each job is safe to run twice at once (a second beat started by mistake).
 CELERY_BEAT_SCHEDULE = {
     "attempts-expired-submit": {
         "task": "assessments.attempts_expired_submit",
@@ -195,6 +199,24 @@ CELERY_BEAT_SCHEDULE = {
     "attempts-ungraded-requeue": {
         "task": "assessments.attempts_ungraded_requeue",
         "schedule": ASSESSMENTS_SWEEP_SECONDS,
+    },
+    "classrooms-live-lesson-reminders": {
+        "task": "classrooms.live_lesson_reminders",
+        "schedule": env.float("LIVE_LESSON_REMINDER_SECONDS", default=60.0),
+    },
+    "assessments-due-soon": {
+        "task": "assessments.due_soon_notify",
+        "schedule": 15 * 60.0,
+    },
+    "assessments-grading-digests": {
+        "task": "assessments.grading_digests",
+        "schedule": 15 * 60.0,
+    },
+    # Sends what is due (quiet hours over, a retry's pause over, a lost task), revives what a
+    # killed worker left half-sent, resumes stalled fan-outs.
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": env.float("NOTIFICATIONS_SWEEP_SECONDS", default=30.0),
     },
 }
 
@@ -277,6 +299,7 @@ SPECTACULAR_SETTINGS = {
         "LessonFileKindEnum": "courses.models.LessonFile.Kind",
         "QuestionKindEnum": "courses.assessments.models.QuestionKind",
         "AssessmentKindEnum": "courses.assessments.models.AssessmentKind",
+        "NotificationKindEnum": "lms.notifications.models.Kind",
     },
 }
 
@@ -340,6 +363,38 @@ EMAIL_BACKEND = env.str(
     ),
 )
 
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mektep <no-reply@mektep.localhost>")
+# The site's address as people reach it, for links in e-mail and SMS.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# --- notifications --------------------------------------------------------------------------
+# Teachers hear of the work waiting for their marking in this hour of their own day.
+GRADING_DIGEST_HOUR = env.int("GRADING_DIGEST_HOUR", default=7)
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=500)
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=5)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.float("NOTIFICATIONS_RETRY_BASE_SECONDS", default=30.0)
+NOTIFICATIONS_SENDING_TIMEOUT = env.int("NOTIFICATIONS_SENDING_TIMEOUT", default=600)
+NOTIFICATIONS_DISPATCH_STALL_SECONDS = env.int("NOTIFICATIONS_DISPATCH_STALL_SECONDS", default=120)
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default=(
+        "lms.notifications.senders.HttpSmsBackend"
+        if env.str("SMS_GATEWAY_URL", default="")
+        else "lms.notifications.senders.ConsoleSmsBackend"
+    ),
+)
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=10.0)
+SMS_CALLBACK_TOKEN = env.str("SMS_CALLBACK_TOKEN", default="")
+SMS_MAX_PARTS = env.int("SMS_MAX_PARTS", default=3)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -376,6 +431,10 @@ if PRODUCTION:
         problems.append("Celery must not run tasks eagerly (CELERY_TASK_ALWAYS_EAGER)")
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
+    if SMS_BACKEND.endswith("HttpSmsBackend") and not (SMS_GATEWAY_URL and SMS_CALLBACK_TOKEN):
+        problems.append("SMS_GATEWAY_URL and SMS_CALLBACK_TOKEN must be set for the SMS gateway")
+    if SITE_URL.startswith("http://127.0.0.1"):
+        problems.append("SITE_URL must be the site's public address (links in e-mail and SMS)")
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with LMS_ENV=prod: " + "; ".join(problems) + "."

@@ -9,6 +9,7 @@ from lms.health import healthz
 
 api_v1 = [
     path("", include("lms.accounts.api.urls")),
+    path("", include("lms.notifications.api.urls")),
     path("", include("courses.api.urls")),
     path("", include("courses.assessments.api.urls")),
     path("", include("classrooms.api.urls")),

@@ -151,3 +151,24 @@ def user_recheck(user_id: int) -> None:
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+NOTICES_GROUP = "notices"
+
+
+def notifications_push(items: list[dict[str, Any]]) -> None:
+    """After commit, one channel-layer message carries a batch's new notices (each with its
+    ``user``) to every process; each process hands them to its sockets of those people."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(
+                NOTICES_GROUP, {"type": "notices.batch", "items": items}
+            )
+        except Exception:
+            log.warning("%s live notices could not be sent; pages will fetch them", len(items))
+
+    transaction.on_commit(send, robust=True)

@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from courses.assessments import services
+from courses.assessments import notices, services
 from courses.assessments.services.attempts import (
     attempts_expired_submit,
     attempts_ungraded_requeue,
@@ -41,3 +41,15 @@ def attempts_ungraded_requeue_task() -> int:
     return attempts_ungraded_requeue(
         older_than=timedelta(seconds=settings.GRADING_REQUEUE_AFTER_SECONDS)
     )
+
+
+@shared_task(name="assessments.due_soon_notify", acks_late=True)
+def due_soon_notify() -> int:
+    """Tell pupils of work due within a day that they have not handed in."""
+    return notices.due_soon_send()
+
+
+@shared_task(name="assessments.grading_digests", acks_late=True)
+def grading_digests() -> int:
+    """Each teacher's morning digest of work waiting for marking."""
+    return notices.grading_digests_send()

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from courses import policies
+from courses import notices, policies
 from courses.models import Cohort, Course, Enrolment, Term
 from lms.accounts.models import Role, School, User
 from lms.errors import ApplicationError
@@ -136,11 +136,14 @@ def enrolment_create(*, cohort: Cohort, student: User, by: User) -> tuple[Enrolm
 def _enrol(*, cohort: Cohort, student: User, by: User) -> tuple[Enrolment, bool]:
     try:
         with transaction.atomic():
-            return Enrolment.objects.get_or_create(
+            enrolment, created = Enrolment.objects.get_or_create(
                 cohort=cohort, student=student, defaults={"enrolled_by": by}
             )
     except IntegrityError:  # enrolled by a concurrent request a moment ago
         return Enrolment.objects.get(cohort=cohort, student=student), False
+    if created:
+        notices.enrolled(cohort=cohort, students=[student], occasion=str(enrolment.pk))
+    return enrolment, created
 
 
 @transaction.atomic

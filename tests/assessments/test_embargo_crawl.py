@@ -279,6 +279,10 @@ def path_values(p: Planted) -> dict[str, tuple[int, ...]]:
         "classroom_id": (0,),
         # a live lesson's slide holds no answer or grade either
         "position": (0,),
+        # a notice says that a grade is out, never the grade; failed deliveries are the
+        # administrators': any id will do (the pupil's notices are crawled at /notifications/)
+        "notification_id": (0,),
+        "delivery_id": (0,),
         "classes.id": (cohort.pk,),
         "courses.id": (course.pk,),
         "modules.id": (lesson.module_id,),

@@ -928,8 +928,9 @@ def _queries(client: Client, url: str) -> int:
     return len(captured)
 
 
-# session, person, class, policy, the gradebook's 4, the drafts to publish
-GRADEBOOK_QUERIES = 9
+# session, person, class, policy, the gradebook's 4, the drafts to publish, the navigation's
+# unread notices
+GRADEBOOK_QUERIES = 10
 
 
 def test_the_gradebook_page_has_the_same_queries_for_10_and_40_pupils(
@@ -958,8 +959,8 @@ def test_the_gradebook_page_has_the_same_queries_for_10_and_40_pupils(
 
 
 # session, person, the attempt, is the pupil still in the class, its questions, their options,
-# the answers
-TAKING_QUERIES = 7
+# the answers, the navigation's unread notices
+TAKING_QUERIES = 8
 
 
 @pytest.fixture

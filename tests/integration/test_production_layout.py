@@ -53,6 +53,7 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Layout]:
             DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
             DEBUG="false",
             ALLOWED_HOSTS="127.0.0.1",
+            SITE_URL="https://mektep.example.kg",
             DATABASE_URL=database.url,
             REDIS_URL=redis_url,
             WORKER_CONCURRENCY="1",

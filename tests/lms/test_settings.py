@@ -16,6 +16,7 @@ GOOD_PRODUCTION = {
     "ALLOWED_HOSTS": "mektep.example.kg",
     "DATABASE_URL": "postgres://mektep@db.example.kg:5432/mektep",
     "REDIS_URL": "redis://redis.example.kg:6379/0",
+    "SITE_URL": "https://mektep.example.kg",
 }
 
 
@@ -47,6 +48,12 @@ def test_a_correct_production_configuration_starts() -> None:
         pytest.param({"CELERY_TASK_ALWAYS_EAGER": "true"}, "eagerly", id="eager-celery"),
         pytest.param({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS", id="no-allowed-hosts"),
         pytest.param({"DATABASE_URL": "sqlite:////tmp/mektep.sqlite3"}, "PostgreSQL", id="sqlite"),
+        pytest.param({"SITE_URL": ""}, "SITE_URL", id="no-site-address"),
+        pytest.param(
+            {"SMS_GATEWAY_URL": "https://sms.example.kg/send"},
+            "SMS_CALLBACK_TOKEN",
+            id="sms-gateway-without-callback-token",
+        ),
     ],
 )
 def test_production_refuses_to_start_on_an_insecure_setting(

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from courses.assessments import grading, policies
+from courses.assessments import grading, notices, policies
 from courses.assessments.models import (
     Answer,
     Assessment,
@@ -273,7 +273,7 @@ def grades_publish(*, assessment: Assessment, by: User) -> int:
     is published with the next call). Returns how many were published."""
     if not policies.can_manage_assessments(by, assessment.cohort):
         raise PermissionDenied
-    published = 0
+    published = []
     drafts = Grade.objects.select_for_update().filter(
         assessment=assessment, state=GradeState.DRAFT, points__isnull=False
     )
@@ -286,5 +286,6 @@ def grades_publish(*, assessment: Assessment, by: User) -> int:
             reason=_("Grades published."),
             state=GradeState.PUBLISHED,
         )
-        published += 1
-    return published
+        published.append(grade.student_id)
+    notices.grade_published(assessment=assessment, students=published)
+    return len(published)
