@@ -150,3 +150,12 @@ KINDS: dict[str, KindSpec] = {
 def texts(kind: str, params: Params, zone: ZoneInfo) -> Texts:
     """The texts in the active language (the caller activates the reader's)."""
     return KINDS[kind].write(params, zone)
+
+
+def channels_of(kind: str, preference: Any) -> set[str]:
+    """The channels a person's ``Preference`` row for ``kind`` chose; without one, the kind's
+    defaults."""
+    if preference is None:
+        return set(KINDS[kind].defaults)
+    chosen = {IN_APP: preference.in_app, EMAIL: preference.email, SMS: preference.sms}
+    return {channel for channel, on in chosen.items() if on}

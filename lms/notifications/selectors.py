@@ -37,13 +37,8 @@ def preferences_of(*, user: Any) -> dict[str, dict[str, bool]]:
     chosen = {row.kind: row for row in Preference.objects.filter(user=user)}
     result = {}
     for kind in Kind.values:
-        row = chosen.get(kind)
-        defaults = kinds.KINDS[kind].defaults
-        result[kind] = {
-            "in_app": row.in_app if row else "in_app" in defaults,
-            "email": row.email if row else "email" in defaults,
-            "sms": row.sms if row else "sms" in defaults,
-        }
+        channels = kinds.channels_of(kind, chosen.get(kind))
+        result[kind] = {channel: channel in channels for channel in ("in_app", "email", "sms")}
     return result
 
 

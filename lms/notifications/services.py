@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import LANGUAGE_CODES, User
 from lms.errors import ApplicationError
-from lms.notifications import kinds, policies, senders
+from lms.notifications import kinds, policies, selectors, senders
 from lms.notifications.models import (
     Channel,
     Delivery,
@@ -70,7 +70,7 @@ def notify(
     if not ids:
         return None
     once = once and bool(dedupe_key)
-    if once and Dispatch.objects.filter(dedupe_key=dedupe_key).exists():
+    if once and selectors.dispatched(dedupe_key=dedupe_key):
         return None
     try:
         with transaction.atomic():
@@ -122,17 +122,6 @@ def _readers(ids: Sequence[int]) -> list[Reader]:
     ]
 
 
-def channels_of(kind: str, preference: Preference | None) -> set[str]:
-    if preference is None:
-        return set(kinds.KINDS[kind].defaults)
-    chosen = {
-        Channel.IN_APP.value: preference.in_app,
-        Channel.EMAIL.value: preference.email,
-        Channel.SMS.value: preference.sms,
-    }
-    return {channel for channel, on in chosen.items() if on}
-
-
 def quiet_until(now: datetime, zone: str, starts: time, ends: time) -> datetime | None:
     """When the quiet hours around ``now`` end, in the person's zone; None outside them."""
     local = now.astimezone(ZoneInfo(zone))
@@ -165,7 +154,8 @@ def dispatch_batch_deliver(*, dispatch_id: int, size: int | None = None) -> bool
     }
     quiet = {row.user_id: row for row in QuietHours.objects.filter(user_id__in=ids)}
     chosen = {
-        reader.pk: channels_of(dispatch.kind, preferences.get(reader.pk)) for reader in readers
+        reader.pk: kinds.channels_of(dispatch.kind, preferences.get(reader.pk))
+        for reader in readers
     }
     Notification.objects.bulk_create(
         [

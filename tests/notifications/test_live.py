@@ -5,31 +5,21 @@ import asyncio
 import json
 from typing import Any
 
-import channels.testing.application
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
-from django.db import close_old_connections
-from django.test import Client
 
 from lms.accounts.models import User
 from lms.notifications.services import notify
 from tests.asyncrun import run_async
 from tests.conftest import World
+from tests.realtime.conftest import (  # noqa: F401 - an autouse fixture used here
+    _connections_handed_back,
+    session_cookie,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-@pytest.fixture(autouse=True)
-def _connections_handed_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(channels.testing.application, "no_op", close_old_connections)
-
-
-def _cookie(user: User) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
 async def _open(
@@ -39,7 +29,7 @@ async def _open(
 
     headers = [(b"origin", origin)]
     if user is not None:
-        headers.append((b"cookie", await database_sync_to_async(_cookie)(user)))
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
     connected, _code = await socket.connect(timeout=5)
     if not connected:
