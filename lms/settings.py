@@ -114,6 +114,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": 10,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default writes from several threads at once (requests, the embedded beat).
+    # A transaction takes SQLite's write lock when it begins, so a second writer waits for it
+    # (up to the timeout) instead of failing with "database is locked" when a read turns into a
+    # write; WAL lets pages read while someone writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -185,6 +197,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# With no broker (the embedded default) there is no beat process: the web process runs the
+# schedule below itself, eagerly (lms.embedded_beat, started by the ASGI lifespan).
+EMBEDDED_BEAT = env.bool("EMBEDDED_BEAT", default=CELERY_TASK_ALWAYS_EAGER and not REDIS_URL)
 # Periodic jobs of assessments: hand in attempts whose time ran out, and ask again for the
 # grading of attempts still ungraded a while after submission (a lost task).
 ASSESSMENTS_SWEEP_SECONDS = env.float("ASSESSMENTS_SWEEP_SECONDS", default=60.0)

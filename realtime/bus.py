@@ -156,19 +156,19 @@ def user_group(user_id: int) -> str:
 NOTICES_GROUP = "notices"
 
 
-def notifications_push(items: list[dict[str, Any]]) -> None:
-    """After commit, one channel-layer message carries a batch's new notices (each with its
-    ``user``) to every process; each process hands them to its sockets of those people."""
+def notifications_push(batch: dict[str, Any]) -> None:
+    """After commit, one channel-layer message carries a batch's new notices (``kind``,
+    ``params``, and ``items``, each with its ``user``) to every process; each process hands them
+    to its sockets of those people."""
 
     def send() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(
-                NOTICES_GROUP, {"type": "notices.batch", "items": items}
-            )
+            async_to_sync(layer.group_send)(NOTICES_GROUP, {"type": "notices.batch", **batch})
         except Exception:
-            log.warning("%s live notices could not be sent; pages will fetch them", len(items))
+            count = len(batch.get("items", []))
+            log.warning("%s live notices could not be sent; pages will fetch them", count)
 
     transaction.on_commit(send, robust=True)

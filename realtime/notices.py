@@ -7,9 +7,11 @@ never a member of the group itself, so a batch for 500 people costs each process
 not one per socket.
 
 Frames (server to client): ``{"type": "notices.hello", "unread": n}`` on connect, then
-``{"type": "notice", "id", "kind", "title", "link"}`` for each new notice. The client sends
-nothing but pings (``{"type": "ping"}`` answered by ``{"type": "pong"}``). Close codes: 4401
-not signed in, 4403 signed out or deactivated since.
+``{"type": "notice", "id", "kind", "title", "link"}`` for each new notice, its title in the
+page's language (``/ws/notifications/?lang=ru``; without one, the person's own language, as in
+their e-mail) and the person's time zone. The client sends nothing but pings
+(``{"type": "ping"}`` answered by ``{"type": "pong"}``). Close codes: 4401 not signed in, 4403
+signed out or deactivated since.
 """
 
 import asyncio
@@ -18,17 +20,22 @@ import json
 import logging
 from collections import defaultdict
 from typing import Any
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import translation
 
-from lms.accounts.models import User
-from lms.notifications import selectors
+from lms.accounts.models import LANGUAGE_CODES, User
+from lms.notifications import kinds, selectors
 from realtime import auth, bus
 from realtime.threads import db
 
 log = logging.getLogger(__name__)
 REJOIN_SECONDS = 3600.0  # well inside the channel layer's group expiry (a day)
+STOP_ATTEMPTS = 100
 
 
 class NoticeHub:
@@ -60,34 +67,67 @@ class NoticeHub:
         channel = await layer.new_channel()
         loop = asyncio.get_running_loop()
         joined_at: float | None = None
+        receiving: asyncio.Task[dict[str, Any]] | None = None
         try:
             while True:
                 if joined_at is None or loop.time() - joined_at > REJOIN_SECONDS:
                     await layer.group_add(bus.NOTICES_GROUP, channel)
                     joined_at = loop.time()
-                try:
-                    message = await asyncio.wait_for(layer.receive(channel), REJOIN_SECONDS)
-                except TimeoutError:
+                if receiving is None:
+                    receiving = loop.create_task(layer.receive(channel))
+                # The same receive goes on across a rejoin: nothing is cancelled but at the end.
+                done, _pending = await asyncio.wait({receiving}, timeout=REJOIN_SECONDS)
+                if not done:
                     continue
-                await self.deliver(message.get("items", []))
+                message, receiving = receiving.result(), None
+                try:
+                    await self.deliver(message)
+                except Exception:
+                    log.exception("a batch of live notices could not be written")
         except asyncio.CancelledError:
-            # The process is stopping. Nothing is awaited here (a shutting-down loop may never
-            # finish it); the group forgets the channel when its membership expires.
+            # The process is stopping. Nothing is sent (the group forgets the channel when its
+            # membership expires); the receive is stopped, however often that takes.
+            if receiving is not None:
+                await _stop(receiving)
             raise
         except Exception:
             log.exception("the notice listener stopped; the next socket starts it again")
 
-    async def deliver(self, items: list[dict[str, Any]]) -> None:
-        for item in items:
+    async def deliver(self, batch: dict[str, Any]) -> None:
+        """Write each notice of ``batch`` to its person's sockets, the title in each page's
+        language and the person's time zone (written once per language and zone)."""
+        kind, params = batch.get("kind", ""), batch.get("params") or {}
+        titles: dict[tuple[str, str], str] = {}
+        for item in batch.get("items", []):
             sockets = self.sockets.get(item.get("user", 0))
-            if not sockets:
-                continue
-            frame = json.dumps(
-                {"type": "notice", **{key: item[key] for key in ("id", "kind", "title", "link")}}
-            )
-            for socket in list(sockets):
+            for socket in list(sockets or ()):
+                key = (socket.language or item.get("language", ""), socket.zone)
+                if key not in titles:
+                    titles[key] = _title(kind, params, *key)
+                frame = {"type": "notice", "id": item.get("id"), "kind": kind}
+                frame |= {"title": titles[key], "link": params.get("link", "")}
                 with contextlib.suppress(Exception):  # a socket closing meanwhile
-                    await socket.send(text_data=frame)
+                    await socket.send(text_data=json.dumps(frame))
+
+
+def _title(kind: str, params: dict[str, Any], language: str, zone: str) -> str:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return kinds.texts(kind, params, ZoneInfo(zone)).title
+
+
+async def _stop(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` until it ends. redis-py can swallow a cancellation that lands while a
+    blocking read (the layer's BZPOPMIN) is being retried, and read again (redis-py issue
+    2028); one cancel then leaves the task, and a loop waiting for it, running for ever."""
+    for _attempt in range(STOP_ATTEMPTS):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    else:
+        log.warning("a channel-layer receive did not stop after %d cancellations", STOP_ATTEMPTS)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved, so that asyncio does not report it as never retrieved
 
 
 _hub: NoticeHub | None = None
@@ -102,6 +142,8 @@ def hub() -> NoticeHub:
 
 class NoticeConsumer(AsyncWebsocketConsumer):
     user_id: int
+    language = ""  # the page's (``?lang=``), else each notice is in the person's own
+    zone = "UTC"
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -110,6 +152,8 @@ class NoticeConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user_id = user.pk
+        self.language = _page_language(self.scope)
+        self.zone = user.time_zone or settings.TIME_ZONE
         await self.accept()
         await self.channel_layer.group_add(bus.user_group(self.user_id), self.channel_name)
         hub().add(self)
@@ -139,3 +183,10 @@ class NoticeConsumer(AsyncWebsocketConsumer):
         if not auth.still_signed_in([(self.scope, self.user_id)])[0]:
             return False
         return User.objects.filter(pk=self.user_id, is_active=True).exists()
+
+
+def _page_language(scope: dict[str, Any]) -> str:
+    """The language the page is written in, from ``?lang=``: one of the interface's, else ""."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    language = (query.get("lang") or [""])[0]
+    return language if language in LANGUAGE_CODES else ""

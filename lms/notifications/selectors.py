@@ -63,8 +63,8 @@ def failed_deliveries_visible(*, user: Any) -> QuerySet[Delivery]:
 
 def notification_rows(*, user: Any, notifications: list[Notification]) -> list[dict[str, Any]]:
     """The person's notifications as they read them on a page or through the API: in the
-    language of the request (the page's) and the person's time zone. (E-mail, SMS and live
-    notices, with no request, use the person's own: ``services.language_of``.)"""
+    language of the request (the page's) and the person's time zone, as live notices on that
+    page are. (E-mail and SMS, with no page, use the person's own: ``services.language_of``.)"""
     zone = ZoneInfo(user.time_zone)
     rows = []
     for notification in notifications:

@@ -204,7 +204,7 @@ def dispatch_batch_deliver(*, dispatch_id: int, size: int | None = None) -> bool
         reader for reader in readers if reader.pk in created and Channel.IN_APP in chosen[reader.pk]
     ]
     if live:
-        bus.notifications_push(_live_items(dispatch, live, created))
+        bus.notifications_push(_live_batch(dispatch, live, created))
     due_now: dict[str, list[int]] = defaultdict(list)
     for delivery in deliveries:
         if delivery.due_at <= now:
@@ -214,27 +214,20 @@ def dispatch_batch_deliver(*, dispatch_id: int, size: int | None = None) -> bool
     return more
 
 
-def _live_items(
+def _live_batch(
     dispatch: Dispatch, readers: list[Reader], created: dict[int, int]
-) -> list[dict[str, Any]]:
-    """The batch's live notices, each written once per language and zone."""
-    written: dict[tuple[str, str], kinds.Texts] = {}
-    items = []
-    for reader in readers:
-        key = (reader.language, reader.zone)
-        if key not in written:
-            with translation.override(reader.language):
-                written[key] = kinds.texts(dispatch.kind, dispatch.params, ZoneInfo(reader.zone))
-        items.append(
-            {
-                "user": reader.pk,
-                "id": created[reader.pk],
-                "kind": dispatch.kind,
-                "title": written[key].title,
-                "link": dispatch.params.get("link", ""),
-            }
-        )
-    return items
+) -> dict[str, Any]:
+    """The batch's live notices: the facts once, and each person's notice and language. Each
+    page writes the title in its own language (realtime.notices), the person's when it has
+    none."""
+    return {
+        "kind": dispatch.kind,
+        "params": dispatch.params,
+        "items": [
+            {"user": reader.pk, "id": created[reader.pk], "language": reader.language}
+            for reader in readers
+        ],
+    }
 
 
 def _send_later(by_channel: dict[str, list[int]]) -> None:

@@ -23,14 +23,14 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 async def _open(
-    user: User | None, *, origin: bytes = ORIGIN[1]
+    user: User | None, *, origin: bytes = ORIGIN[1], query: str = ""
 ) -> tuple[WebsocketCommunicator, Any]:
     from lms.asgi import application
 
     headers = [(b"origin", origin)]
     if user is not None:
         headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
-    socket = WebsocketCommunicator(application, "/ws/notifications/", headers=headers)
+    socket = WebsocketCommunicator(application, f"/ws/notifications/{query}", headers=headers)
     connected, _code = await socket.connect(timeout=5)
     if not connected:
         return socket, "refused at the handshake"
@@ -99,6 +99,37 @@ def test_one_batch_for_many_people_reaches_each_of_them(world: World, settings: 
         ]
         assert len({frame["id"] for frame in frames}) == 3
         for socket in sockets:
+            await socket.disconnect()
+
+    run_async(scenario)
+
+
+def test_each_page_gets_the_title_in_its_own_language(world: World, settings: Any) -> None:
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # a pupil who never chose a language, at a school teaching in Kyrgyz first
+    _reads([world.student_a1], "")
+    world.school_a1.languages = ["ky", "ru"]
+    world.school_a1.save(update_fields=["languages"])
+
+    async def scenario() -> None:
+        russian, _hello = await _open(world.student_a1, query="?lang=ru")
+        english, _hello = await _open(world.student_a1, query="?lang=en")
+        unknown, _hello = await _open(world.student_a1, query="?lang=xx")
+        bare, _hello = await _open(world.student_a1)
+        await database_sync_to_async(_tell)([world.student_a1], "7B")
+        titles = [
+            json.loads(await socket.receive_from(timeout=5))["title"]
+            for socket in (russian, english, unknown, bare)
+        ]
+        # each page in its language; without one (or with one the site has not), the pupil's
+        # own: their school's first, as their e-mail is
+        assert titles == [
+            "Вы зачислены в класс 7B",
+            "You are enrolled in 7B",
+            "Сиз 7B классына жазылдыңыз",
+            "Сиз 7B классына жазылдыңыз",
+        ]
+        for socket in (russian, english, unknown, bare):
             await socket.disconnect()
 
     run_async(scenario)

@@ -45,7 +45,9 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + "/ws/notifications/");
+    // Titles come written in the page's language.
+    var lang = encodeURIComponent(document.documentElement.lang || "");
+    var socket = new WebSocket(scheme + window.location.host + "/ws/notifications/?lang=" + lang);
     socket.onopen = function () {
       delay = FIRST_DELAY;
       pinger = window.setInterval(function () {
