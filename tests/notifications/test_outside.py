@@ -4,18 +4,22 @@ last attempt, the gateway's delivery reports."""
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core import mail
+from django.core.mail.backends import locmem
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
 from lms.notifications import services
 from lms.notifications.models import Delivery, DeliveryState, Preference
 from tests.conftest import World
+from tests.factories import make_person
 from tests.notifications.conftest import Tell
 from tests.notifications.outside import MailServer, SmsGateway, mail_server, sms_gateway
 
@@ -325,3 +329,43 @@ def test_an_sms_carries_the_gateways_id_as_soon_as_it_is_accepted(
     tell(kind="lesson_scheduled", recipients=people, params=LESSON)
     ids = sorted(Delivery.objects.values_list("provider_id", flat=True))
     assert ids == ["gw-1", "gw-2", "gw-3"]
+
+
+class SlowMailBackend(locmem.EmailBackend):
+    """Django's test backend behind a slow server: each message takes ``SLOW_SECONDS`` of the
+    travelling clock. Before each, it notes any delivery still held whose claim the sweep
+    would take for a dead worker's."""
+
+    traveller: Any = None
+    stale_seen: ClassVar[list[int]] = []
+
+    def send_messages(self, email_messages: Any) -> int:
+        self.traveller.shift(SLOW_SECONDS)
+        stale = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS_SENDING_TIMEOUT)
+        held = Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=stale)
+        self.stale_seen.extend(held.values_list("pk", flat=True))
+        return int(super().send_messages(email_messages))
+
+
+SLOW_SECONDS = 40
+
+
+def test_a_slow_server_keeps_the_claim_of_what_waits_to_be_sent(
+    world: World, tell: Tell, settings: Any
+) -> None:
+    # given 30 pupils by e-mail and a server taking 40 s a message: 20 minutes in all, twice
+    # the time after which a claim is taken for a dead worker's
+    settings.EMAIL_BACKEND = "tests.notifications.test_outside.SlowMailBackend"
+    settings.NOTIFICATIONS_SENDING_TIMEOUT = 600
+    people = [make_person(Role.STUDENT, school=world.school_a1) for _n in range(30)]
+    for n, person in enumerate(people):
+        person.email = f"p{n}@example.kg"
+        person.save(update_fields=["email"])
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        SlowMailBackend.traveller, SlowMailBackend.stale_seen = traveller, []
+        # when they are told of a lesson (one sending task for all 30)
+        tell(kind="lesson_scheduled", recipients=people, params=LESSON)
+    # then every message went out once, and none waiting was ever left to look abandoned
+    assert len(mail.outbox) == 30
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SENT}
+    assert SlowMailBackend.stale_seen == []
