@@ -12,7 +12,7 @@ whenever a broker is configured.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -30,15 +30,10 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class InCodeScheduler(Scheduler):
-    """The jobs of ``CELERY_BEAT_SCHEDULE`` (or ``entries``), kept in memory: nothing else."""
-
-    def __init__(self, *args: Any, entries: Mapping[str, Any] | None = None, **kwargs: Any):
-        self.entries = entries
-        super().__init__(*args, **kwargs)
+    """The jobs of ``CELERY_BEAT_SCHEDULE``, kept in memory: nothing else."""
 
     def setup_schedule(self) -> None:
-        chosen = self.entries if self.entries is not None else app.conf.beat_schedule
-        entries: dict[str, Any] = dict(chosen)  # each a dict, as in CELERY_BEAT_SCHEDULE
+        entries: dict[str, Any] = dict(app.conf.beat_schedule)  # each a dict, as in settings
         self.merge_inplace(entries)
 
     def send_task(self, name: str, *args: Any, **kwargs: Any) -> None:
@@ -54,12 +49,12 @@ class InCodeScheduler(Scheduler):
             close_old_connections()
 
 
-async def run(entries: Mapping[str, Any] | None = None) -> None:
+async def run() -> None:
     """Run the due jobs, eagerly, until cancelled. A job that fails is logged by the scheduler
     and runs again at its next time."""
     # Every app's tasks, as a worker has them (a web process imports only those it calls).
     await sync_to_async(app.loader.import_default_modules)()
-    scheduler = await sync_to_async(InCodeScheduler)(app, entries=entries)
+    scheduler = await sync_to_async(InCodeScheduler)(app)
     log.info("periodic jobs run in this process: %s", ", ".join(sorted(scheduler.schedule)))
     while True:
         pause = await sync_to_async(scheduler.tick)()

@@ -21,15 +21,13 @@ import logging
 from collections import defaultdict
 from typing import Any
 from urllib.parse import parse_qs
-from zoneinfo import ZoneInfo
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.utils import translation
 
 from lms.accounts.models import LANGUAGE_CODES, User
-from lms.notifications import kinds, selectors
+from lms.notifications import selectors
 from realtime import auth, bus
 from realtime.threads import db
 
@@ -103,16 +101,11 @@ class NoticeHub:
             for socket in list(sockets or ()):
                 key = (socket.language or item.get("language", ""), socket.zone)
                 if key not in titles:
-                    titles[key] = _title(kind, params, *key)
+                    titles[key] = selectors.notice_title(kind, params, *key)
                 frame = {"type": "notice", "id": item.get("id"), "kind": kind}
                 frame |= {"title": titles[key], "link": params.get("link", "")}
                 with contextlib.suppress(Exception):  # a socket closing meanwhile
                     await socket.send(text_data=json.dumps(frame))
-
-
-def _title(kind: str, params: dict[str, Any], language: str, zone: str) -> str:
-    with translation.override(language or settings.LANGUAGE_CODE):
-        return kinds.texts(kind, params, ZoneInfo(zone)).title
 
 
 async def _stop(task: asyncio.Task[Any]) -> None:

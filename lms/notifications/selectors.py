@@ -4,7 +4,9 @@ deliveries an administrator may see."""
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import translation
 
 from lms.accounts import policies as accounts_policies
 from lms.notifications import kinds
@@ -82,6 +84,12 @@ def notification_rows(*, user: Any, notifications: list[Notification]) -> list[d
             }
         )
     return rows
+
+
+def notice_title(kind: str, params: dict[str, Any], language: str, zone: str) -> str:
+    """A notice's title in ``language`` (the site's when empty) and the time zone ``zone``."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return kinds.texts(kind, params, ZoneInfo(zone)).title
 
 
 def dispatched(*, dedupe_key: str) -> bool:
