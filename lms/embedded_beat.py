@@ -11,6 +11,7 @@ whenever a broker is configured.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ from lms.celery import app
 
 log = logging.getLogger(__name__)
 SHORTEST_PAUSE = 0.5  # seconds between ticks, whatever the schedule says
+STOP_WAIT = 30.0  # seconds a shutdown waits for the job under way
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -49,29 +51,37 @@ class InCodeScheduler(Scheduler):
             close_old_connections()
 
 
-async def run() -> None:
-    """Run the due jobs, eagerly, until cancelled. A job that fails is logged by the scheduler
-    and runs again at its next time."""
+async def run(stopping: asyncio.Event) -> None:
+    """Run the due jobs, eagerly, until ``stopping`` is set; a job under way finishes first. A
+    job that fails is logged by the scheduler and runs again at its next time."""
     # Every app's tasks, as a worker has them (a web process imports only those it calls).
     await sync_to_async(app.loader.import_default_modules)()
     scheduler = await sync_to_async(InCodeScheduler)(app)
     log.info("periodic jobs run in this process: %s", ", ".join(sorted(scheduler.schedule)))
-    while True:
+    while not stopping.is_set():
         pause = await sync_to_async(scheduler.tick)()
-        await asyncio.sleep(max(pause, SHORTEST_PAUSE))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), max(pause, SHORTEST_PAUSE))
 
 
 async def lifespan(scope: dict[str, Any], receive: Receive, send: Send) -> None:
-    """The ASGI lifespan: start the embedded beat when the server starts, if it is on."""
+    """The ASGI lifespan: start the embedded beat when the server starts, if it is on, and at
+    shutdown let the job under way finish (a thread cannot be cancelled: cancelling would only
+    stop waiting for it)."""
+    stopping = asyncio.Event()
     beat: asyncio.Task[None] | None = None
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.EMBEDDED_BEAT:
-                beat = asyncio.get_running_loop().create_task(run())
+                beat = asyncio.get_running_loop().create_task(run(stopping))
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            stopping.set()
             if beat is not None:
-                beat.cancel()
+                try:
+                    await asyncio.wait_for(beat, STOP_WAIT)
+                except Exception:
+                    log.exception("the periodic jobs did not stop cleanly")
             await send({"type": "lifespan.shutdown.complete"})
             return
