@@ -13,7 +13,7 @@ setup:
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo_load
-	$(PY) -m uvicorn lms.asgi:application --host $(HOST) --port $(PORT) --lifespan on
+	$(PY) -m lms.serve lms.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 test:
 	@PYTHON=$(PYTHON) scripts/test.sh

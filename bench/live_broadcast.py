@@ -492,7 +492,7 @@ class Bench:
             DJANGO_SETTINGS_MODULE="lms.settings",
             RELAY_GROUP=self.group,
         )
-        uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--no-access-log"]
+        uvicorn = [sys.executable, "-m", "lms.serve", "--host", "127.0.0.1", "--no-access-log"]
         uvicorn += ["--lifespan", "off"]
         ours_extra = self.args.uvicorn_args.split()
         with contextlib.ExitStack() as stack:
@@ -621,7 +621,7 @@ class Bench:
                 cpu_seconds([self.redis_pid]) - redis_before if redis_before is not None else None
             )
             if profiler is not None:
-                await profiler.wait()
+                await profiler
             sent = await teacher.sent_seqs()
             answers = await clients.all({"cmd": "collect", "sent": sent})
         finally:
@@ -654,18 +654,35 @@ class Bench:
         )
 
     async def _profile(self, stack: Stack, label: str, seconds: float) -> Any:
+        """py-spy on each of our processes (the first holds the teacher's socket)."""
         if not self.args.profile or stack.name != "ours":
             return None
         directory = Path(self.args.profile)
         directory.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).parent / "py-spy"
         duration = max(1, round(seconds))
-        return await asyncio.create_subprocess_exec(
-            str(spy), "record", "--pid", str(stack.pids[0]), "--duration", str(duration),
-            "--rate", "250", "--format", "raw", "--nonblocking", "--gil",
-            "--output", str(directory / f"ours-{label}.folded.txt"),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
+        spies = [
+            await asyncio.create_subprocess_exec(
+                str(spy),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(duration),
+                "--rate",
+                "250",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--gil",
+                "--output",
+                str(directory / f"ours-{label}-{index}.folded.txt"),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            for index, pid in enumerate(stack.pids)
+        ]
+        return asyncio.gather(*(spy.wait() for spy in spies))
 
     async def storm(self, stack: Stack, clients: Clients, size: int) -> dict[str, Any]:
         teacher = await Teacher.join(stack, self.world, not self.args.no_deflate)
@@ -676,7 +693,7 @@ class Bench:
             waits, failures = await self._connect(stack, clients, size, 0)
             server_cpu = cpu_seconds(stack.pids) - cpu_before
             if profiler is not None:
-                await profiler.wait()
+                await profiler
             await asyncio.sleep(1.5)
         finally:
             await teacher.leave()

@@ -46,6 +46,22 @@ def teaches(user: Any, cohort: Cohort) -> bool:
     )
 
 
+def teaches_lesson_sql(user: Any, lesson: LiveLesson) -> tuple[str, list[Any]] | None:
+    """``teaches(user, lesson.cohort)`` as an SQL condition, for a statement that checks and
+    writes in one trip (``classrooms.live.board_strokes``); None when the person's own record,
+    as loaded, already says no."""
+    if not (user.is_authenticated and user.is_active and user.role == Role.TEACHER):
+        return None
+    through = Cohort.teachers.through
+    field = Cohort.teachers.field
+    sql = (
+        f"EXISTS (SELECT 1 FROM {through._meta.db_table} taught"  # noqa: S608 - names, ours
+        f" WHERE taught.{field.m2m_column_name()} = %s"
+        f" AND taught.{field.m2m_reverse_name()} = %s)"
+    )
+    return sql, [lesson.cohort_id, user.pk]
+
+
 def can_schedule(user: Any, cohort: Cohort) -> bool:
     """Schedule, move and cancel a class's live lessons: its teachers (and the platform
     administrator)."""

@@ -12,7 +12,8 @@ the channel layer's per-user group."""
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -106,6 +107,81 @@ def event_append(
     )
     transaction.on_commit(lambda: publish(lesson_id, message), robust=True)
     return event
+
+
+@dataclass(frozen=True)
+class Guarded:
+    """An event to store while ``condition`` holds: an SQL expression and its parameters,
+    written by the app that decides (``classrooms.live``)."""
+
+    condition: str
+    params: Sequence[Any]
+    lesson_id: int
+    kind: str
+    data: dict[str, Any]
+    actor_id: int | None
+
+
+async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | None:
+    """Store the event in one statement, on the event loop, only while its condition holds,
+    and publish it: the check, the next number and the event in one trip to PostgreSQL, with
+    no thread and no transaction of the caller's (docs/decisions/0018). For the frequent
+    events of a lesson (the teacher's strokes, several a second), whose checks and storage
+    were most of the server's work per event in a small class.
+
+    Returns the event's number, or None when nothing was stored: the condition did not hold,
+    the sender's id was used already, or the database is not PostgreSQL. The caller then
+    takes its ordinary way (a service in a transaction), which says why, answers the resent
+    message, or stores the event. The number's row stays locked until the statement commits,
+    as in ``event_append``, so a lesson's events still commit in the order of their numbers.
+    Raises psycopg's error when the database fails."""
+    import psycopg
+
+    from realtime import statements
+
+    if not statements.available():
+        return None
+    at = timezone.now()
+    try:
+        row = await statements.loop_connection().fetchone(
+            f"WITH allowed AS (SELECT 1 WHERE {guarded.condition}), "  # noqa: S608 - ours
+            "number AS ("
+            " INSERT INTO realtime_lessonstream (lesson_id, last_seq)"
+            " SELECT %s, 1 FROM allowed"
+            " ON CONFLICT (lesson_id) DO UPDATE"
+            " SET last_seq = realtime_lessonstream.last_seq + 1 RETURNING last_seq) "
+            "INSERT INTO realtime_lessonevent"
+            " (lesson_id, seq, kind, data, staff_only, to_user_id, actor_id, client_id, at) "
+            "SELECT %s, last_seq, %s, %s::jsonb, false, NULL, %s, %s, %s FROM number "
+            "RETURNING seq",
+            [
+                *guarded.params,
+                guarded.lesson_id,
+                guarded.lesson_id,
+                guarded.kind,
+                encode(guarded.data),
+                guarded.actor_id,
+                client_id,
+                at,
+            ],
+        )
+    except psycopg.errors.UniqueViolation:  # the sender's id: a message sent again
+        return None
+    if row is None:
+        return None
+    seq = int(row[0])
+    frame = event_frame(seq=seq, kind=guarded.kind, at=at, data=guarded.data)
+    await _publish_from_loop(guarded.lesson_id, envelope(seq, TO_ALL, frame))
+    return seq
+
+
+async def _publish_from_loop(lesson_id: int, message: str) -> None:
+    from realtime import fanout
+
+    if settings.REDIS_URL:
+        await fanout.hub().publish(lesson_id, message)  # a lost one is caught up from the log
+    else:
+        fanout.local_publish(lesson_id, message)
 
 
 def event_frames(events: Iterable[LessonEvent]) -> list[tuple[int, str, str]]:

@@ -292,14 +292,13 @@ class LessonConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _handle(self, message: dict[str, Any]) -> None:
-        envelope = protocol.Envelope(data=message)
-        if not envelope.is_valid():
+        envelope = protocol.envelope(message)
+        if isinstance(envelope, dict):
             await self._error(
-                None, "malformed", _("The message's type or id is not valid."), envelope.errors
+                None, "malformed", _("The message's type or id is not valid."), envelope
             )
             return
-        kind = envelope.validated_data["type"]
-        client_id = envelope.validated_data.get("id")
+        kind, client_id = envelope
         action = protocol.ACTIONS.get(kind)
         if action is None:
             await self._error(client_id, "unknown_type", _("Unknown message type."))
@@ -332,14 +331,34 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def _apply(
         self, action: protocol.Action, kind: str, client_id: str, data: dict[str, Any]
     ) -> None:
+        guarded = await self._apply_guarded(action, client_id, data)
         try:
-            seq, duplicate = await db(self._apply_sync)(action, client_id, data)
+            if guarded is not None:
+                seq, duplicate = guarded, False
+            else:
+                seq, duplicate = await db(self._apply_sync)(action, client_id, data)
         except PermissionDenied:
             await self._error(client_id, "forbidden", _("You may not do that in this lesson."))
         except ApplicationError as error:
             await self._error(client_id, error.code, error.message, error.fields)
         else:
             await self._frame({"type": "ack", "id": client_id, "seq": seq, "duplicate": duplicate})
+
+    async def _apply_guarded(
+        self, action: protocol.Action, client_id: str, data: dict[str, Any]
+    ) -> int | None:
+        """The event's number when the action's guarded statement stored it; None when the
+        service must decide (refused, sent again, or the statement failed)."""
+        if action.guarded is None:
+            return None
+        guarded = action.guarded(lesson=self.lesson, by=self.user, **data)
+        if guarded is None:
+            return None
+        try:
+            return await bus.event_append_if(guarded, client_id=client_id)
+        except Exception:  # the database failed here: the service tries again on a thread
+            log.warning("lesson %s: a guarded statement failed", self.lesson_id, exc_info=True)
+            return None
 
     def _apply_sync(
         self, action: protocol.Action, client_id: str, data: dict[str, Any]

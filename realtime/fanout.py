@@ -30,7 +30,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from realtime import bus
+from realtime import bus, statements
 from realtime.models import LessonEvent, LessonStream
 from realtime.threads import db
 
@@ -64,7 +64,24 @@ def _last_seqs(lesson_ids: list[int]) -> dict[int, int]:
 
 
 frames_after = db(_frames_after)
-last_seqs = db(_last_seqs)
+_last_seqs_on_thread = db(_last_seqs)
+
+
+async def last_seqs(lesson_ids: list[int]) -> dict[int, int]:
+    """The log's last numbers of these lessons. Every process asks every 2 seconds, so on
+    PostgreSQL the loop asks on its own connection (``realtime.statements``): through a
+    thread, the question cost each idle process about 0.7 ms of CPU a second."""
+    if statements.available():
+        try:
+            rows = await statements.loop_connection().fetch(
+                "SELECT lesson_id, last_seq FROM realtime_lessonstream WHERE lesson_id = ANY(%s)",
+                [lesson_ids],
+            )
+        except Exception:  # the thread's way says what is wrong, or succeeds
+            log.warning("lesson feeds: reading the log's numbers on the loop failed")
+        else:
+            return {int(lesson_id): int(seq) for lesson_id, seq in rows}
+    return await _last_seqs_on_thread(lesson_ids)
 
 
 class Subscriber:

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from classrooms import live_selectors
 from lms.accounts.models import Region, Role, School, User
+from realtime import statements
 from tests.factories import RegionFactory, SchoolFactory, make_person
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -87,6 +88,14 @@ def _fresh_lesson_reads() -> None:
     """A lesson read shared by the pupils who join at the same event number must not outlive
     its test (a rolled-back test may leave the next one the same ids and numbers)."""
     live_selectors.forget_shared_reads()
+
+
+@pytest.fixture(autouse=True)
+def _loop_connections_closed() -> Iterator[None]:
+    """A test's event loops are gone after it, and the connections they opened for their
+    statements (``realtime.statements``) must not keep its database open."""
+    yield
+    statements.close_all()
 
 
 @pytest.fixture(autouse=True)

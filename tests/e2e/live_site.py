@@ -105,7 +105,7 @@ def serve_site(tmp_dir: Path) -> Iterator[Site]:
 
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
-        uvicorn = [PYTHON, "-m", "uvicorn", "lms.asgi:application"]
+        uvicorn = [PYTHON, "-m", "lms.serve", "lms.asgi:application"]
         uvicorn += ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "off"]
         server = stack.enter_context(running("server", uvicorn, env, tmp_dir / "server.log"))
         wait_until_healthy(base_url, (server, *others), timeout=HEALTH_TIMEOUT)

@@ -49,7 +49,7 @@ def test_the_demo_reminds_a_pupil_of_a_lesson_live(tmp_path: Path) -> None:
     manage(env, "demo_load")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server_command = [PYTHON, "-m", "uvicorn", "lms.asgi:application"]
+    server_command = [PYTHON, "-m", "lms.serve", "lms.asgi:application"]
     server_command += ["--host", "127.0.0.1", "--port", str(port), "--lifespan", "on"]
     with running("server", server_command, env, tmp_path / "server.log") as server:
         wait_until_healthy(base_url, (server,), timeout=30)

@@ -2,12 +2,20 @@
 reach everyone; ``board.clear`` wipes it. A later joiner's snapshot holds the strokes since
 the last clear."""
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connection, transaction
 
 from classrooms import live_selectors
-from classrooms.live import BOARD_SIZE, board_strokes
+from classrooms.live import BOARD_SIZE, board_strokes, lesson_end
+from courses.models import Cohort
+from realtime import statements
+from realtime.consumers import LessonConsumer
+from realtime.models import LessonEvent, LessonStream
 from tests.realtime.conftest import Live, joined, run, start, stored, written
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -161,3 +169,191 @@ def test_strokes_drawn_while_a_snapshot_is_read_are_drawn_once(
         await pupil.close()
 
     run(scenario)
+
+
+# --- the strokes' one statement (bus.event_append_if) -----------------------------------------
+def _thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The messages that took the ordinary way: a service in a transaction on a thread."""
+    calls: list[str] = []
+    ordinary = LessonConsumer._apply_sync
+
+    def counted(self: LessonConsumer, action: Any, client_id: str, data: Any) -> Any:
+        calls.append(client_id)
+        return ordinary(self, action, client_id, data)
+
+    monkeypatch.setattr(LessonConsumer, "_apply_sync", counted)
+    return calls
+
+
+@pytest.mark.postgres
+def test_a_teacher_s_strokes_are_checked_and_stored_in_one_statement(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The strokes never wait for a thread, and everyone gets the same event, in order.
+    (Elsewhere than PostgreSQL, as in the embedded default, the service stores them.)"""
+    start(live)
+    calls = _thread_calls(monkeypatch)
+    batches = [[stroke("#100000")], [stroke("#200000"), stroke("#300000", 7)]]
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        pupil, _s = await joined(live.lesson, live.student)
+        acks = [
+            await teacher.reply(await teacher.send("board.strokes", strokes=b)) for b in batches
+        ]
+        for ack, batch in zip(acks, batches, strict=True):
+            assert ack["type"] == "ack"
+            assert ack["duplicate"] is False
+            for socket in (teacher, pupil):
+                drawn = await socket.event("board.strokes", seq=ack["seq"])
+                assert drawn["data"] == {"strokes": batch}
+                assert drawn["at"]
+        await teacher.close()
+        await pupil.close()
+
+    run(scenario)
+    assert calls == []
+    events = LessonEvent.objects.filter(lesson=live.lesson, kind="board.strokes").order_by("seq")
+    assert [(event.data, event.actor_id) for event in events] == [
+        ({"strokes": batch}, live.teacher.pk) for batch in batches
+    ]
+    assert [event.seq for event in events] == [2, 3]
+    assert LessonStream.objects.get(lesson=live.lesson).last_seq == 3
+
+
+@pytest.mark.postgres
+def test_strokes_sent_again_are_stored_once_and_answered_with_the_first_number(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start(live)
+    calls = _thread_calls(monkeypatch)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        first = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        again = await teacher.reply(
+            await teacher.send("board.strokes", strokes=[stroke()], id=first["id"])
+        )
+        assert (again["seq"], again["duplicate"]) == (first["seq"], True)
+        await teacher.close()
+
+    run(scenario)
+    assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "board.strokes"]
+    assert len(calls) == 1  # the statement stored nothing the second time; the service answered
+
+
+@pytest.mark.postgres
+def test_a_teacher_taken_out_of_the_class_is_refused_by_the_statement(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket still holds the teacher's part (no recheck has come yet); the statement's
+    own condition refuses, and the service says why."""
+    start(live)
+    calls = _thread_calls(monkeypatch)
+    before = written(live.lesson.pk)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        await database_sync_to_async(_no_longer_teaching)(live)
+        error = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        assert error["code"] == "forbidden"
+        await teacher.close()
+
+    run(scenario)
+    assert written(live.lesson.pk) == before
+    assert len(calls) == 1
+
+
+def _no_longer_teaching(live: Live) -> None:
+    # a bulk delete sends no m2m signal: nothing tells the socket to check again
+    Cohort.teachers.through.objects.filter(
+        cohort_id=live.lesson.cohort_id, user_id=live.teacher.pk
+    ).delete()
+
+
+def test_strokes_after_the_lesson_ended_elsewhere_are_refused(live: Live) -> None:
+    start(live)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        await database_sync_to_async(lesson_end)(lesson=live.lesson, by=live.teacher)
+        error = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        assert error["code"] == "not_live"
+        await teacher.close()
+
+    run(scenario)
+    assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "lesson.ended"]
+
+
+@pytest.mark.postgres
+def test_a_lost_database_connection_costs_no_stroke(live: Live) -> None:
+    """The loop's connection is cut (a database restart, a proxy): the stroke is stored by
+    the service on a thread, and the next one opens a new connection."""
+    start(live)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        first = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        held = statements.loop_connection()._connection
+        await database_sync_to_async(_terminate)(held.info.backend_pid)
+        second = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        third = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        assert [first["seq"], second["seq"], third["seq"]] == [2, 3, 4]
+        assert statements.loop_connection()._connection is not held
+        await teacher.close()
+
+    run(scenario)
+    assert [seq for seq, _kind in stored(live.lesson.pk)] == [1, 2, 3, 4]
+
+
+def _terminate(backend_pid: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+
+
+@pytest.mark.postgres
+def test_strokes_that_wait_for_the_lesson_s_number_take_the_ordinary_way(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction holds the lesson's number (a long service): the statement gives up
+    after its lock timeout instead of holding up the loop's other statements, and the service
+    stores the strokes once the number is free."""
+    start(live)
+    calls: list[str] = []
+    fell_back = threading.Event()
+    ordinary = LessonConsumer._apply_sync
+
+    def counted(self: LessonConsumer, action: Any, client_id: str, data: Any) -> Any:
+        calls.append(client_id)
+        fell_back.set()
+        return ordinary(self, action, client_id, data)
+
+    monkeypatch.setattr(LessonConsumer, "_apply_sync", counted)
+
+    def hold_the_number() -> None:
+        try:
+            with transaction.atomic():
+                LessonStream.objects.select_for_update().get(lesson=live.lesson)
+                held.set()
+                fell_back.wait(timeout=10)
+        finally:
+            connection.close()
+
+    held = threading.Event()
+    holder = threading.Thread(target=hold_the_number)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        holder.start()
+        assert await asyncio.to_thread(held.wait, 10)
+        ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        assert (ack["type"], ack["seq"]) == ("ack", 2)
+        await teacher.close()
+
+    try:
+        run(scenario)
+    finally:
+        fell_back.set()
+        holder.join()
+    assert len(calls) == 1
+    assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "board.strokes"]
