@@ -134,7 +134,8 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
     takes its ordinary way (a service in a transaction), which says why, answers the resent
     message, or stores the event. The number's row stays locked until the statement commits,
     as in ``event_append``, so a lesson's events still commit in the order of their numbers.
-    Raises psycopg's error when the database fails."""
+    Raises psycopg's error when the database fails (and, for ``RETRY_SECONDS`` after a failed
+    attempt to connect, answers None without trying: ``realtime.statements``)."""
     import psycopg
 
     from realtime import statements
@@ -167,6 +168,10 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
         )
     except psycopg.errors.UniqueViolation:  # the sender's id: a message sent again
         return None
+    except psycopg.errors.LockNotAvailable:  # the number is held long: wait on a thread
+        return None
+    except statements.Unavailable:  # connecting failed a moment ago
+        return None
     if row is None:
         return None
     seq = int(row[0])
@@ -179,7 +184,8 @@ async def _publish_from_loop(lesson_id: int, message: str) -> None:
     from realtime import fanout
 
     if settings.REDIS_URL:
-        await fanout.hub().publish(lesson_id, message)  # a lost one is caught up from the log
+        if not await fanout.hub().publish(lesson_id, message):
+            log.warning("lesson %s: publishing an event failed; processes will catch up", lesson_id)
     else:
         fanout.local_publish(lesson_id, message)
 

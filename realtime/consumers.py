@@ -351,10 +351,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
         service must decide (refused, sent again, or the statement failed)."""
         if action.guarded is None:
             return None
-        guarded = action.guarded(lesson=self.lesson, by=self.user, **data)
-        if guarded is None:
-            return None
         try:
+            guarded = action.guarded(lesson=self.lesson, by=self.user, **data)
+            if guarded is None:
+                return None
             return await bus.event_append_if(guarded, client_id=client_id)
         except Exception:  # the database failed here: the service tries again on a thread
             log.warning("lesson %s: a guarded statement failed", self.lesson_id, exc_info=True)

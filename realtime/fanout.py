@@ -365,17 +365,21 @@ class Hub:
         except Exception:  # a bad publication, or the log unreachable: the poll repairs it
             log.exception("lesson %s: an event could not be passed on", feed.lesson_id)
 
-    async def publish(self, lesson_id: int, message: str) -> None:
-        """Publish from the event loop (ephemeral messages of this process)."""
+    async def publish(self, lesson_id: int, message: str) -> bool:
+        """Publish from the event loop: whether it went out. A lost ephemeral message is
+        repaired by the next one, a lost event by every process's comparison with the log."""
         if not settings.REDIS_URL:
             feed = self.feeds.get(lesson_id)
             if feed is not None:
                 await self._accept(feed, message)
-            return
+            return True
         if self._client is None:
-            return
-        with contextlib.suppress(Exception):  # ephemeral: the next one repairs a lost one
+            return False
+        try:
             await self._client.publish(bus.channel_name(lesson_id), message)
+        except Exception:
+            return False
+        return True
 
     def later(
         self, lesson_id: int, key: str, delay: float, job: Callable[[], Awaitable[None]]

@@ -10,9 +10,9 @@ awaits the statement on its own autocommit connection (psycopg's asyncio connect
 
 The connection is opened on first use with Django's connection settings, used by one
 statement at a time, and dropped when it fails; the caller then takes its ordinary way
-through a thread. A statement that waits for a row lock longer than half a second gives up
-(and takes that way too), so one lesson's wait holds up no other. PostgreSQL only: elsewhere
-``available()`` is false."""
+through a thread. A statement that waits for a row lock longer than 0.1 s gives up (and
+takes that way too), so one lesson's wait holds up the process's other statements no longer
+than that. PostgreSQL only: elsewhere ``available()`` is false."""
 
 import asyncio
 import weakref
@@ -21,8 +21,9 @@ from typing import Any
 
 from django.db import connection
 
-LOCK_TIMEOUT_MS = 500
+LOCK_TIMEOUT_MS = 100  # those who hold a lesson's number commit within milliseconds
 CONNECT_TIMEOUT_SECONDS = 5
+RETRY_SECONDS = 5.0  # after a failed attempt to connect, the ordinary way for this long
 
 
 def available() -> bool:
@@ -33,6 +34,7 @@ class LoopConnection:
     def __init__(self) -> None:
         self._connection: Any = None
         self._lock = asyncio.Lock()
+        self._failed_at: float | None = None  # the last failed connection attempt
 
     async def fetchone(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """The statement's first row (None when it returns none)."""
@@ -44,18 +46,14 @@ class LoopConnection:
     ) -> list[tuple[Any, ...]]:
         """The statement's rows (only the first when ``one``). A database error is raised as
         psycopg's; a connection that failed is dropped and the next statement opens
-        another."""
+        another. After a failed attempt to connect, statements fail at once
+        (``Unavailable``) for ``RETRY_SECONDS``: their callers take their ordinary way
+        without each trying to connect again."""
         import psycopg
 
         async with self._lock:
             if self._connection is None or self._connection.closed:
-                self._connection = await psycopg.AsyncConnection.connect(
-                    **_connection_params(), autocommit=True
-                )
-                _open.add(self)
-                # The loop's statements go one at a time: one that waits long for a row lock
-                # gives up and takes the ordinary way, instead of holding up the others.
-                await self._connection.execute(f"SET lock_timeout = {LOCK_TIMEOUT_MS}")
+                await self._connect()
             try:
                 cursor = await self._connection.execute(sql, params)
                 if one:
@@ -66,6 +64,22 @@ class LoopConnection:
                 if self._connection.broken:
                     await self.close()
                 raise
+
+    async def _connect(self) -> None:
+        import psycopg
+
+        loop = asyncio.get_running_loop()
+        if self._failed_at is not None and loop.time() - self._failed_at < RETRY_SECONDS:
+            raise Unavailable("the last attempt to connect failed moments ago")
+        try:
+            self._connection = await psycopg.AsyncConnection.connect(
+                **_connection_params(), autocommit=True
+            )
+        except psycopg.Error:
+            self._failed_at = loop.time()
+            raise
+        self._failed_at = None
+        _open.add(self)
 
     async def close(self) -> None:
         held, self._connection = self._connection, None
@@ -81,6 +95,10 @@ class LoopConnection:
             held.pgconn.finish()
 
 
+class Unavailable(Exception):
+    """The loop's connection could not be opened a moment ago."""
+
+
 def _connection_params() -> dict[str, Any]:
     """Django's parameters for this database, without what belongs to its synchronous
     cursors (their class and adapters)."""
@@ -88,6 +106,10 @@ def _connection_params() -> dict[str, Any]:
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+    # Statements go one at a time on this connection: one that waits for a row lock gives up
+    # soon and takes the ordinary way, instead of holding up the others for long.
+    timeout = f"-c lock_timeout={LOCK_TIMEOUT_MS}"
+    params["options"] = f"{params['options']} {timeout}" if params.get("options") else timeout
     return params
 
 

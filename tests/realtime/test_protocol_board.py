@@ -16,7 +16,7 @@ from courses.models import Cohort
 from realtime import statements
 from realtime.consumers import LessonConsumer
 from realtime.models import LessonEvent, LessonStream
-from tests.realtime.conftest import Live, joined, run, start, stored, written
+from tests.realtime.conftest import Live, joined, open_socket, run, start, stored, written
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -271,8 +271,13 @@ def _no_longer_teaching(live: Live) -> None:
     ).delete()
 
 
-def test_strokes_after_the_lesson_ended_elsewhere_are_refused(live: Live) -> None:
+def test_strokes_after_the_lesson_ended_elsewhere_are_refused(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The socket still holds the lesson as it joined it: the statement's condition (or,
+    elsewhere than PostgreSQL, the service alone) refuses, and the service says why."""
     start(live)
+    calls = _thread_calls(monkeypatch)
 
     async def scenario() -> None:
         teacher, _s = await joined(live.lesson, live.teacher)
@@ -283,6 +288,7 @@ def test_strokes_after_the_lesson_ended_elsewhere_are_refused(live: Live) -> Non
 
     run(scenario)
     assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "lesson.ended"]
+    assert len(calls) == 1
 
 
 @pytest.mark.postgres
@@ -299,7 +305,10 @@ def test_a_lost_database_connection_costs_no_stroke(live: Live) -> None:
         second = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
         third = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
         assert [first["seq"], second["seq"], third["seq"]] == [2, 3, 4]
-        assert statements.loop_connection()._connection is not held
+        fresh = statements.loop_connection()._connection
+        assert fresh is not held
+        lock_timeout = await (await fresh.execute("SHOW lock_timeout")).fetchone()
+        assert lock_timeout == ("100ms",)
         await teacher.close()
 
     run(scenario)
@@ -357,3 +366,21 @@ def test_strokes_that_wait_for_the_lesson_s_number_take_the_ordinary_way(
         holder.join()
     assert len(calls) == 1
     assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "board.strokes"]
+
+
+def test_a_replayed_stroke_is_the_frame_that_was_sent_live(live: Live) -> None:
+    """What a pupil who comes back reads from the log is the frame the others got live."""
+    start(live)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        pupil, _s = await joined(live.lesson, live.student)
+        ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        sent_live = await pupil.event("board.strokes", seq=ack["seq"])
+        back, _accepted, _code = await open_socket(live.lesson, live.student, since=ack["seq"] - 1)
+        replayed = await back.event("board.strokes", seq=ack["seq"])
+        assert replayed == sent_live
+        for socket in (teacher, pupil, back):
+            await socket.close()
+
+    run(scenario)
