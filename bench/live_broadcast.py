@@ -43,8 +43,9 @@ to the first state (ours: the snapshot; the baselines: their first frame), p50 a
 handshakes that failed. All of them then leave at once, and the channel layer's groups are
 checked for members left behind.
 
-``--profile DIR`` records where one of our processes spends its CPU (py-spy, folded stacks)
-during each size and the storm; such a run is slower, its figures are not for comparing.
+``--profile DIR`` records where each of our processes spends its CPU (py-spy, folded stacks;
+``-0`` is the process of the teacher's socket) during each size and the storm; such a run is
+slower, its figures are not for comparing.
 """
 
 import argparse
@@ -331,7 +332,7 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         metavar="DIR",
-        help="record a py-spy profile of one of our processes per size into DIR "
+        help="record a py-spy profile of each of our processes per size into DIR "
         "(slows the run down: not for figures)",
     )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
