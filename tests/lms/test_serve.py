@@ -1,14 +1,15 @@
 """``python -m lms.serve``: uvicorn with its options, its main loop waking once a second."""
 
-import asyncio
 import subprocess
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from uvicorn import Config
 
 from lms import serve
+from tests.asyncrun import run_async
 from tests.servers import ROOT
 
 
@@ -27,8 +28,8 @@ def test_the_main_loop_wakes_once_a_second_and_does_its_once_a_second_work_each_
         sleeps.append(seconds)
 
     monkeypatch.setattr(server, "on_tick", on_tick)
-    monkeypatch.setattr(serve.asyncio, "sleep", sleep)
-    asyncio.run(server.main_loop())
+    monkeypatch.setattr(serve, "asyncio", SimpleNamespace(sleep=sleep))  # this module's only
+    run_async(server.main_loop)
     assert sleeps == [1.0, 1.0, 1.0]
     # uvicorn refreshes the Date header (and notifies a supervisor) on multiples of ten
     assert ticks == [0, 10, 20, 30]
@@ -42,7 +43,7 @@ def test_a_tick_s_counter_refreshes_the_date_header() -> None:
         await server.on_tick(10)
         return list(server.server_state.default_headers)
 
-    assert [name for name, _value in asyncio.run(tick())][:1] == [b"date"]
+    assert [name for name, _value in run_async(tick)][:1] == [b"date"]
 
 
 def test_it_takes_uvicorn_s_options() -> None:
