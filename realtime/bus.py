@@ -60,16 +60,19 @@ def channel_name(lesson_id: int) -> str:
     return f"{settings.REALTIME_CHANNEL_PREFIX}{database}.lesson.{lesson_id}"
 
 
+# The lesson's next number: its row is inserted with 1, or its last number is raised by one.
+_NEXT_NUMBER = "INSERT INTO realtime_lessonstream (lesson_id, last_seq)"
+_NEXT_NUMBER_TAKEN = (
+    "ON CONFLICT (lesson_id) DO UPDATE "
+    "SET last_seq = realtime_lessonstream.last_seq + 1 RETURNING last_seq"
+)
+
+
 def _next_seq(lesson_id: int) -> int:
     """The lesson's next number. The row stays locked until the transaction ends, so events
     of one lesson commit in the order of their numbers."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO realtime_lessonstream (lesson_id, last_seq) VALUES (%s, 1) "
-            "ON CONFLICT (lesson_id) DO UPDATE "
-            "SET last_seq = realtime_lessonstream.last_seq + 1 RETURNING last_seq",
-            [lesson_id],
-        )
+        cursor.execute(f"{_NEXT_NUMBER} VALUES (%s, 1) {_NEXT_NUMBER_TAKEN}", [lesson_id])
         row = cursor.fetchone()
     assert row is not None  # noqa: S101  (RETURNING always gives the row)
     return int(row[0])
@@ -146,11 +149,7 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
     try:
         row = await statements.loop_connection().fetchone(
             f"WITH allowed AS (SELECT 1 WHERE {guarded.condition}), "  # noqa: S608 - ours
-            "number AS ("
-            " INSERT INTO realtime_lessonstream (lesson_id, last_seq)"
-            " SELECT %s, 1 FROM allowed"
-            " ON CONFLICT (lesson_id) DO UPDATE"
-            " SET last_seq = realtime_lessonstream.last_seq + 1 RETURNING last_seq) "
+            f"number AS ({_NEXT_NUMBER} SELECT %s, 1 FROM allowed {_NEXT_NUMBER_TAKEN}) "
             "INSERT INTO realtime_lessonevent"
             " (lesson_id, seq, kind, data, staff_only, to_user_id, actor_id, client_id, at) "
             "SELECT %s, last_seq, %s, %s::jsonb, false, NULL, %s, %s, %s FROM number "
