@@ -11,7 +11,7 @@ and a live lesson that has started, with an API token and a session for each. Ou
 sign in with their tokens, as a phone app does, or with ``--sessions`` as a browser does (the
 session cookie and the page's ``Origin``).
 
-Three stacks, each serving the same clients:
+Four stacks, each serving the same clients:
 
 - **ours**: two uvicorn processes of ``lms.asgi:application`` (as the Procfile starts them,
   DEBUG off), sharing Redis; the pupils split between them. The teacher sends the protocol's
@@ -20,6 +20,9 @@ Three stacks, each serving the same clients:
 - **relay**: two uvicorn processes of ``bench/relay_asgi.py``, a bare Channels consumer that
   joins a group and relays each group message (``group_send`` to every consumer), on
   channels-redis with the pool of ``lms.settings``.
+- **bare**: two uvicorn processes of ``bench/bare_asgi.py``, a plain ASGI application sharing
+  Redis pub/sub as ours does (``realtime.wire``) and doing nothing else: no Channels, no
+  sign-in, nothing stored. What ours spends above it is the price of its checks and its log.
 - **raw**: one process of ``bench/raw_broadcast_server.py``, a plain ``websockets`` server that
   broadcasts the same bytes to every connection: the floor.
 
@@ -43,9 +46,13 @@ to the first state (ours: the snapshot; the baselines: their first frame), p50 a
 handshakes that failed. All of them then leave at once, and the channel layer's groups are
 checked for members left behind.
 
-``--profile DIR`` records where each of our processes spends its CPU (py-spy, folded stacks;
-``-0`` is the process of the teacher's socket) during each size and the storm; such a run is
-slower, its figures are not for comparing.
+Each two-process stack's line also gives its CPU per event in each process, the teacher's
+process first.
+
+``--profile DIR`` records where each process of ours (and of bare) spends its CPU (py-spy,
+folded stacks; ``-0`` is the process of the teacher's socket; ``--profile-rate`` samples a
+second) during each size and the storm; such a run is slower, its figures are not for
+comparing.
 """
 
 import argparse
@@ -66,7 +73,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-STACKS = ("raw", "relay", "ours")
+STACKS = ("raw", "relay", "bare", "ours")
 DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
 CONNECT_BATCH = 100  # pupils a client process connects at a time, outside the storm
 JOIN_TIMEOUT = 30.0  # seconds for one pupil to get in and get the first state
@@ -335,6 +342,9 @@ def main() -> None:
         help="record a py-spy profile of each of our processes per size into DIR "
         "(slows the run down: not for figures)",
     )
+    parser.add_argument(
+        "--profile-rate", type=int, default=250, help="py-spy's samples a second, with --profile"
+    )
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -511,9 +521,11 @@ class Bench:
                     pid = start("raw", [sys.executable, script, "--port", str(port)], port)
                     servers[name] = Stack(name, [f"ws://127.0.0.1:{port}/"], [pid])
                 else:
-                    app = (
-                        "lms.asgi:application" if name == "ours" else "bench.relay_asgi:application"
-                    )
+                    app = {
+                        "ours": "lms.asgi:application",
+                        "relay": "bench.relay_asgi:application",
+                        "bare": "bench.bare_asgi:application",
+                    }[name]
                     extra = ours_extra if name == "ours" else []
                     urls, pids = [], []
                     for index in range(2):
@@ -604,6 +616,7 @@ class Bench:
             events = round(self.args.seconds * self.args.rate)
             profiler = await self._profile(stack, f"{size}", self.args.seconds)
             cpu_before = cpu_seconds(stack.pids)
+            each_before = [cpu_seconds([pid]) for pid in stack.pids]
             client_before = cpu_seconds(clients.pids)
             redis_before = cpu_seconds([self.redis_pid]) if self.redis_pid else None
             started = time.monotonic()
@@ -617,6 +630,10 @@ class Bench:
                 await asyncio.sleep(0.05)
             elapsed = time.monotonic() - started
             server_cpu = cpu_seconds(stack.pids) - cpu_before
+            each = [
+                cpu_seconds([pid]) - before
+                for pid, before in zip(stack.pids, each_before, strict=True)
+            ]
             client_cpu = cpu_seconds(clients.pids) - client_before
             redis_cpu = (
                 cpu_seconds([self.redis_pid]) - redis_before if redis_before is not None else None
@@ -651,12 +668,13 @@ class Bench:
                 "join_failures": dict(failures),
                 "stale_members": stale,
                 "join_p99": percentile(waits, 0.99),
+                "per_event_ms": [cpu / max(len(sent), 1) * 1e3 for cpu in each],
             },
         )
 
     async def _profile(self, stack: Stack, label: str, seconds: float) -> Any:
         """py-spy on each of our processes (the first holds the teacher's socket)."""
-        if not self.args.profile or stack.name != "ours":
+        if not self.args.profile or stack.name not in ("ours", "bare"):
             return None
         directory = Path(self.args.profile)
         directory.mkdir(parents=True, exist_ok=True)
@@ -671,13 +689,13 @@ class Bench:
                 "--duration",
                 str(duration),
                 "--rate",
-                "250",
+                str(self.args.profile_rate),
                 "--format",
                 "raw",
                 "--nonblocking",
                 "--gil",
                 "--output",
-                str(directory / f"ours-{label}-{index}.folded.txt"),
+                str(directory / f"{stack.name}-{label}-{index}.folded.txt"),
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=asyncio.subprocess.DEVNULL,
             )
@@ -769,6 +787,9 @@ class Bench:
             f"{figures.redis_cpu / delivered * 1e6:12.1f}" if figures.redis_cpu is not None else ""
         )
         notes = []
+        if len(figures.extra.get("per_event_ms", ())) > 1:
+            shares = ", ".join(f"{ms:.2f}" for ms in figures.extra["per_event_ms"])
+            notes.append(f"CPU ms per event by process (the teacher's first): {shares}")
         if figures.closed:
             notes.append(f"closed {figures.closed}")
         if figures.extra["join_failures"]:

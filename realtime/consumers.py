@@ -13,6 +13,7 @@ lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was can
 the server failed to let the socket in (try again)."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import HttpRequest
@@ -108,7 +110,6 @@ class LessonConsumer(AsyncWebsocketConsumer):
         self.subscriber: fanout.Subscriber | None = None
         self.presence_id: int | None = None
         self.joined_group = False
-        self.lesson_id = int(self.scope["url_route"]["kwargs"]["lesson_id"])
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -253,6 +254,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.subscriber is None:
             return
+        if translation.get_language() == self.language:  # as it mostly is: no switching
+            await self._receive(text_data)
+            return
         with translation.override(self.language):
             await self._receive(text_data)
 
@@ -307,10 +311,14 @@ class LessonConsumer(AsyncWebsocketConsumer):
             await self._error(client_id, "forbidden", _("You may not do that in this lesson."))
             return
         payload = {key: value for key, value in message.items() if key not in ("type", "id")}
-        schema = action.schema(data=payload)
-        if not schema.is_valid():
-            await self._error(client_id, "invalid", _("Some fields are not valid."), schema.errors)
-            return
+        data = action.fast(payload) if action.fast is not None else None
+        if data is None:
+            schema = action.schema(data=payload)
+            if not schema.is_valid():
+                errors = schema.errors
+                await self._error(client_id, "invalid", _("Some fields are not valid."), errors)
+                return
+            data = dict(schema.validated_data)
         if client_id is None and kind not in protocol.WITHOUT_ID:
             await self._error(
                 None,
@@ -322,11 +330,11 @@ class LessonConsumer(AsyncWebsocketConsumer):
         if kind == "ping":
             await self._frame({"type": "pong"})
         elif kind == "react":
-            self._react(schema.validated_data["emoji"])
+            self._react(data["emoji"])
         elif kind == "signal":
             await self._error(client_id, "not_available", _("Audio and video are not on yet."))
         else:
-            await self._apply(action, kind, client_id or "", dict(schema.validated_data))
+            await self._apply(action, kind, client_id or "", data)
 
     async def _apply(
         self, action: protocol.Action, kind: str, client_id: str, data: dict[str, Any]
@@ -423,9 +431,50 @@ class LessonConsumer(AsyncWebsocketConsumer):
         """Whatever ends the consumer (a closed socket, or an error such as the channel layer
         losing Redis), the socket leaves its feed and its presence interval is closed."""
         try:
-            await super().__call__(scope, receive, send)
+            await self._serve(scope, receive, send)
         finally:
             await self._leave()
+
+    async def _serve(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' ``AsyncConsumer.__call__``, without its task and ``asyncio.wait`` for
+        every message the socket sends: the socket's messages are read here, and the channel
+        layer's (a handful in a lesson) by a task of their own. One message is handled at a
+        time, from either, as in Channels. When the channel layer fails, the socket is closed
+        as the server closes it after an error (1011), and its client comes back."""
+        self.scope = scope
+        self.base_send = send
+        self.lesson_id = int(scope["url_route"]["kwargs"]["lesson_id"])
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.dispatching = asyncio.Lock()
+        control: asyncio.Task[None] | None = None
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            control = asyncio.get_running_loop().create_task(self._control())
+        try:
+            while True:
+                message = await receive()
+                async with self.dispatching:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            if control is not None:
+                control.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await control
+
+    async def _control(self) -> None:
+        try:
+            while True:
+                message = await self.channel_layer.receive(self.channel_name)
+                async with self.dispatching:
+                    await self.dispatch(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("lesson %s: the channel layer failed", self.lesson_id, exc_info=True)
+            async with self.dispatching:
+                await self.close(code=SERVER_ERROR)
 
     async def disconnect(self, code: int) -> None:
         await self._leave()

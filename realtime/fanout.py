@@ -18,7 +18,6 @@ slow phone never holds up the others; one that cannot keep up (its queue grows p
 ``MAX_QUEUED``) is closed, and its client reconnects and resumes from its last number."""
 
 import asyncio
-import contextlib
 import logging
 import weakref
 from collections import deque
@@ -27,10 +26,9 @@ from functools import cache
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
 from django.conf import settings
 
-from realtime import bus, statements
+from realtime import bus, statements, wire
 from realtime.models import LessonEvent, LessonStream
 from realtime.threads import db
 
@@ -210,6 +208,28 @@ class Feed:
         self.opened: asyncio.Future[None] | None = None
         self.idle_since: float | None = None
         self.pending: set[str] = set()  # debounced jobs waiting to run
+        self.queued = 0  # events waiting for ``accept`` behind the lock
+
+    def offer_now(self, seq: int, audience: str, frame: str) -> bool:
+        """Pass the event on at once when nothing comes before it (it is the next number,
+        and no event waits for the lock): whether it was. The others take ``accept``, in the
+        order they came."""
+        if seq == 0:
+            self._ephemeral(audience, frame)
+            return True
+        if self.queued or self.lock.locked():
+            return False
+        if seq <= self.last_seq:
+            return True
+        if seq != self.last_seq + 1:
+            return False
+        self._deliver(seq, audience, frame)
+        return True
+
+    def _ephemeral(self, audience: str, frame: str) -> None:
+        for subscriber in tuple(self.subscribers):
+            if subscriber.ready and subscriber.sees(audience):
+                subscriber.push(frame)
 
     def _deliver(self, seq: int, audience: str, frame: str) -> None:
         self.last_seq = seq
@@ -218,9 +238,7 @@ class Feed:
 
     async def accept(self, seq: int, audience: str, frame: str) -> None:
         if seq == 0:  # ephemeral: presence, roster, reactions; the latest one wins
-            for subscriber in tuple(self.subscribers):
-                if subscriber.ready and subscriber.sees(audience):
-                    subscriber.push(frame)
+            self._ephemeral(audience, frame)
             return
         async with self.lock:
             if seq <= self.last_seq:
@@ -246,8 +264,9 @@ class Hub:
         self.feeds: dict[int, Feed] = {}
         self._by_channel: dict[bytes, Feed] = {}
         self._confirmations: dict[bytes, asyncio.Future[None]] = {}
-        self._pubsub: Any = None
-        self._client: aioredis.Redis | None = None
+        self._channels: dict[int, bytes] = {}  # lesson: its channel's name
+        self._listening: wire.Wire | None = None  # subscribed to the feeds' channels
+        self._publishing: wire.Wire | None = None
         self._connected = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._spawn(self._poll())
@@ -291,72 +310,95 @@ class Hub:
             await self._subscribe(feed)
         feed.last_seq = (await last_seqs([feed.lesson_id])).get(feed.lesson_id, 0)
 
-    # --- Redis pub/sub -----------------------------------------------------------------------
+    # --- Redis pub/sub (``realtime.wire``) ---------------------------------------------------
+    def _channel(self, lesson_id: int) -> bytes:
+        channel = self._channels.get(lesson_id)
+        if channel is None:
+            channel = self._channels[lesson_id] = bus.channel_name(lesson_id).encode()
+        return channel
+
     async def _subscribe(self, feed: Feed) -> None:
-        channel = bus.channel_name(feed.lesson_id).encode()
+        channel = self._channel(feed.lesson_id)
         self._by_channel[channel] = feed
         await asyncio.wait_for(self._connected.wait(), timeout=10)
         confirmed = self.loop.create_future()
         self._confirmations[channel] = confirmed
-        await self._pubsub.subscribe(channel)
+        assert self._listening is not None  # noqa: S101 - set while connected
+        self._listening.subscribe(channel)
         await asyncio.wait_for(confirmed, timeout=10)
 
     async def _unsubscribe(self, feed: Feed) -> None:
-        channel = bus.channel_name(feed.lesson_id).encode()
+        channel = self._channel(feed.lesson_id)
         self._by_channel.pop(channel, None)
-        if self._pubsub is not None and self._connected.is_set():
-            with contextlib.suppress(Exception):
-                await self._pubsub.unsubscribe(channel)
+        if self._listening is not None and self._connected.is_set():
+            self._listening.unsubscribe(channel)
 
     async def _read(self) -> None:
+        """Two connections, one subscribed to this process's lessons and one publishing;
+        when either is lost, both are made again and every feed catches up with the log."""
         attempt = 0
         while True:
-            client = aioredis.Redis.from_url(settings.REDIS_URL)
-            pubsub = client.pubsub()
+            listening = publishing = None
             try:
+                listening = await wire.wire_open(
+                    settings.REDIS_URL, on_message=self._message, on_subscribed=self._subscribed
+                )
+                publishing = await wire.wire_open(settings.REDIS_URL)
                 if self._by_channel:
-                    await pubsub.subscribe(*self._by_channel)
-                else:  # a connection is made by the first subscription; make it now
-                    await pubsub.connect()
-                self._pubsub, self._client = pubsub, client
+                    listening.subscribe(*self._by_channel)
+                self._listening, self._publishing = listening, publishing
                 self._connected.set()
                 if attempt:
                     log.info("Redis is back: catching up %s lessons", len(self.feeds))
                     for feed in tuple(self.feeds.values()):
                         self._spawn(feed.catch_up())
                 attempt = 0
-                await self._listen(pubsub)
+                await asyncio.wait(
+                    (listening.lost, publishing.lost), return_when=asyncio.FIRST_COMPLETED
+                )
+                raise wire.WireError("Redis closed a connection")
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 self._connected.clear()
+                self._listening = self._publishing = None
                 delay = REDIS_RETRY_SECONDS[min(attempt, len(REDIS_RETRY_SECONDS) - 1)]
                 attempt += 1
                 log.warning("lesson feeds: Redis failed (%s); again in %ss", error, delay)
                 await asyncio.sleep(delay)
             finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
+                for connection in (listening, publishing):
+                    if connection is not None:
+                        connection.close()
 
-    async def _listen(self, pubsub: Any) -> None:
-        while True:
-            message = await pubsub.get_message(timeout=POLL_SECONDS)
-            if message is None:
-                if not pubsub.subscribed:
-                    await pubsub.ping()  # notices a dead connection while nothing is subscribed
-                continue
-            kind = message["type"]
-            channel = message["channel"]
-            if kind == "subscribe":
-                confirmed = self._confirmations.pop(channel, None)
-                if confirmed is not None and not confirmed.done():
-                    confirmed.set_result(None)
-            elif kind == "message":
-                feed = self._by_channel.get(channel)
-                if feed is not None:
-                    await self._accept(feed, message["data"].decode())
+    def _subscribed(self, channel: bytes) -> None:
+        confirmed = self._confirmations.pop(channel, None)
+        if confirmed is not None and not confirmed.done():
+            confirmed.set_result(None)
+
+    def _message(self, channel: bytes, data: bytes) -> None:
+        """A publication, in the callback that read it: passed on here when it is the next
+        event (``Feed.offer_now``), else by a task that takes its turn in order."""
+        feed = self._by_channel.get(channel)
+        if feed is None:
+            return
+        try:
+            seq, audience, frame = data.decode().split("\n", 2)
+            number = int(seq)
+        except ValueError:
+            log.error("lesson %s: a publication could not be read", feed.lesson_id)
+            return
+        if not feed.offer_now(number, audience, frame):
+            feed.queued += 1
+            self._spawn(self._accept_queued(feed, number, audience, frame))
+
+    async def _accept_queued(self, feed: Feed, seq: int, audience: str, frame: str) -> None:
+        try:
+            await feed.accept(seq, audience, frame)
+        except Exception:  # the log unreachable: the poll repairs it
+            log.exception("lesson %s: an event could not be passed on", feed.lesson_id)
+        finally:
+            feed.queued -= 1
 
     async def _accept(self, feed: Feed, message: str) -> None:
         try:
@@ -366,20 +408,17 @@ class Hub:
             log.exception("lesson %s: an event could not be passed on", feed.lesson_id)
 
     async def publish(self, lesson_id: int, message: str) -> bool:
-        """Publish from the event loop: whether it went out. A lost ephemeral message is
-        repaired by the next one, a lost event by every process's comparison with the log."""
+        """Publish from the event loop: whether it went out (written to Redis; its reply is
+        not waited for). A lost ephemeral message is repaired by the next one, a lost event
+        by every process's comparison with the log."""
         if not settings.REDIS_URL:
             feed = self.feeds.get(lesson_id)
             if feed is not None:
                 await self._accept(feed, message)
             return True
-        if self._client is None:
+        if self._publishing is None:
             return False
-        try:
-            await self._client.publish(bus.channel_name(lesson_id), message)
-        except Exception:
-            return False
-        return True
+        return self._publishing.publish(self._channel(lesson_id), message.encode())
 
     def later(
         self, lesson_id: int, key: str, delay: float, job: Callable[[], Awaitable[None]]

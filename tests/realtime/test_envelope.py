@@ -1,12 +1,14 @@
 """A message's envelope (its ``type`` and ``id``) read without DRF when it is well formed:
 the answer is DRF's ``Envelope``'s, whatever the message."""
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from realtime import protocol
+from classrooms import live
+from realtime import bus, protocol
 
 KINDS = st.one_of(
     st.sampled_from(sorted(protocol.ACTIONS)),
@@ -56,3 +58,88 @@ def test_a_well_formed_envelope_is_read_without_drf(monkeypatch: Any) -> None:
         "m-1.2:x_3",
     )
     assert protocol.envelope({"type": "ping"}) == ("ping", None)
+
+
+# --- the strokes of ``board.strokes`` checked without building the serializer -----------------
+COORDINATES = st.one_of(
+    st.integers(min_value=-2, max_value=live.BOARD_SIZE + 2),
+    st.floats(allow_nan=False, allow_infinity=False, max_value=1e6, min_value=-1e6),
+    st.booleans(),
+    st.text(max_size=3),
+)
+POINTS = st.lists(
+    st.one_of(
+        st.lists(COORDINATES, min_size=2, max_size=2),
+        st.lists(COORDINATES, max_size=3),
+        st.tuples(st.integers(0, 10), st.integers(0, 10)).map(list),
+        st.integers(),
+    ),
+    max_size=4,
+)
+STROKES = st.fixed_dictionaries(
+    {
+        "color": st.one_of(st.sampled_from(["#1f6feb", "#ABCDEF", "#abc", "red", ""]), st.none()),
+        "width": st.one_of(st.integers(-1, live.MAX_WIDTH + 1), st.floats(0, 5), st.booleans()),
+        "points": st.one_of(POINTS, st.none(), st.text(max_size=2)),
+    },
+    optional={"extra": st.integers()},
+)
+PAYLOADS = st.one_of(
+    st.fixed_dictionaries({"strokes": st.lists(STROKES, max_size=3)}),
+    st.fixed_dictionaries(
+        {"strokes": st.one_of(st.none(), st.text(max_size=3), st.just([]), STROKES)}
+    ),
+    st.fixed_dictionaries({"strokes": st.lists(STROKES, max_size=2), "other": st.integers()}),
+    st.just({}),
+)
+
+
+@given(payload=PAYLOADS)
+def test_strokes_are_checked_as_the_serializer_checks_them(payload: dict[str, Any]) -> None:
+    """The fast way accepts only what ``BoardStrokes`` accepts, with the same data; whatever
+    it leaves (None) goes to the serializer, which explains what is wrong."""
+    action = protocol.ACTIONS["board.strokes"]
+    assert action.fast is not None
+    fast = action.fast(payload)
+    schema = action.schema(data=payload)
+    valid = schema.is_valid()
+    if fast is not None:
+        assert valid
+        assert fast == dict(schema.validated_data)
+    elif valid:  # left to the serializer though well formed: only with keys it ignores
+        assert set(payload) != {"strokes"}
+
+
+def test_a_well_formed_batch_is_taken_the_fast_way() -> None:
+    action = protocol.ACTIONS["board.strokes"]
+    assert action.fast is not None
+    strokes = [{"color": "#1f6feb", "width": 3, "points": [[1, 2], [3, 4]]}]
+    assert action.fast({"strokes": strokes}) == {"strokes": strokes}
+
+
+# --- an event's frame written around its data encoded once ------------------------------------
+JSON = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=2**62),
+    kind=st.one_of(st.sampled_from(sorted(protocol.ACTIONS)), st.text(max_size=12)),
+    at=st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=6))])),
+    data=st.dictionaries(st.text(max_size=6), JSON, max_size=4),
+)
+def test_the_frame_around_encoded_data_is_the_frame(
+    seq: int, kind: str, at: datetime, data: dict[str, Any]
+) -> None:
+    """The live frame of a guarded event (its data encoded once, for the log and the frame)
+    is the text a replay writes for the stored event."""
+    assert bus._event_frame(seq, kind, at, bus.encode(data)) == bus.encode(
+        {"seq": seq, "type": kind, "at": at.isoformat(), "data": data}
+    )

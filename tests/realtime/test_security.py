@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
@@ -234,3 +235,37 @@ def test_signing_out_ends_the_session_before_the_sockets_recheck(
 
     assert response.status_code == 302
     assert found_at_recheck == [False]
+
+
+def test_a_socket_whose_channel_layer_fails_is_closed_to_come_back(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The channel layer carries the rechecks: a socket that can no longer hear them (Redis
+    lost under it) is closed as after a server error, and its client reconnects."""
+    start(live)
+    failing = asyncio.Event()
+
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        original = type(layer).receive
+
+        async def receive(self: Any, channel: str) -> dict[str, Any]:
+            if "failing" in vars(self):
+                await failing.wait()
+                raise ConnectionError("the channel layer's server went away")
+            return await original(self, channel)
+
+        monkeypatch.setattr(type(layer), "receive", receive)
+        layer.failing = True
+        pupil, _s = await joined(live.lesson, live.student)
+        await still_open(pupil)
+        failing.set()
+        frame = await pupil.receive(timeout=BOUND)
+        while frame["type"] != "closed":
+            frame = await pupil.receive(timeout=BOUND)
+        assert frame["code"] == 1011
+        await pupil.close()
+        del layer.failing
+
+    run(scenario)
+    assert not Presence.objects.filter(lesson=live.lesson, closed_at__isnull=True).exists()
