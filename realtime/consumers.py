@@ -474,7 +474,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
         except Exception:
             log.warning("lesson %s: the channel layer failed", self.lesson_id, exc_info=True)
             async with self.dispatching:
-                await self.close(code=SERVER_ERROR)
+                with contextlib.suppress(Exception):  # the socket may be gone already
+                    await self.close(code=SERVER_ERROR)
 
     async def disconnect(self, code: int) -> None:
         await self._leave()
