@@ -57,7 +57,7 @@ MAX_STROKES = 50
 MAX_POINTS = 500
 MAX_WIDTH = 40
 BOARD_SIZE = 10_000  # whiteboard coordinates run from 0 to this, whatever the screen
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}\Z")  # with .match: the whole text, no newline after
 
 Seq = int | None
 

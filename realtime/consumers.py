@@ -464,6 +464,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
                     await control
 
     async def _control(self) -> None:
+        """The channel layer's messages. If the layer fails, or a recheck cannot be made
+        (the database away), the socket is closed: a socket that cannot be cut off must not
+        stay open."""
         try:
             while True:
                 message = await self.channel_layer.receive(self.channel_name)
@@ -472,7 +475,11 @@ class LessonConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.warning("lesson %s: the channel layer failed", self.lesson_id, exc_info=True)
+            log.warning(
+                "lesson %s: the channel layer, or a control message from it, failed",
+                self.lesson_id,
+                exc_info=True,
+            )
             async with self.dispatching:
                 with contextlib.suppress(Exception):  # the socket may be gone already
                     await self.close(code=SERVER_ERROR)

@@ -38,6 +38,7 @@ MAX_QUEUED = 500  # frames waiting for one socket before it is cut off to resume
 POLL_SECONDS = 2.0  # how often each process compares its feeds with the log
 IDLE_SECONDS = 30.0  # a feed without sockets keeps its subscription this long
 REDIS_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
+KEEPALIVE_SECONDS = 15.0  # how often a quiet process checks its Redis connections answer
 
 
 @cache
@@ -291,6 +292,9 @@ class Hub:
         except Exception:
             if self.feeds.get(lesson_id) is feed:
                 del self.feeds[lesson_id]
+                channel = self._channel(lesson_id)
+                self._by_channel.pop(channel, None)  # not subscribed again on reconnecting
+                self._confirmations.pop(channel, None)
             raise
         feed.idle_since = None
         feed.subscribers.add(subscriber)
@@ -353,10 +357,16 @@ class Hub:
                     for feed in tuple(self.feeds.values()):
                         self._spawn(feed.catch_up())
                 attempt = 0
-                await asyncio.wait(
-                    (listening.lost, publishing.lost), return_when=asyncio.FIRST_COMPLETED
-                )
-                raise wire.WireError("Redis closed a connection")
+                while True:  # until a connection is lost, or stops answering
+                    await asyncio.wait(
+                        (listening.lost, publishing.lost),
+                        timeout=KEEPALIVE_SECONDS,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    if listening.lost.done() or publishing.lost.done():
+                        raise wire.WireError("Redis closed a connection")
+                    if not (await listening.alive() and await publishing.alive()):
+                        raise wire.WireError("Redis did not answer a PING")
             except asyncio.CancelledError:
                 raise
             except Exception as error:

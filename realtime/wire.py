@@ -13,6 +13,7 @@ channel layer, Celery and every synchronous caller keep redis-py."""
 
 import asyncio
 import logging
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_ur
 log = logging.getLogger(__name__)
 
 CONNECT_SECONDS = 10.0
+PING_SECONDS = 5.0  # a connection that does not answer a PING this long is given up
+MAX_BUFFERED = 4 * 1024 * 1024  # bytes written and not yet taken by Redis: given up beyond
 
 # A message of a subscribed channel: (channel, data).
 OnMessage = Callable[[bytes, bytes], None]
@@ -62,6 +65,9 @@ class Wire(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A stream's transport (uvloop's are not subclasses of asyncio's, only alike).
         self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
     def data_received(self, data: bytes) -> None:
         self._reader.feed(data)
@@ -115,6 +121,12 @@ class Wire(asyncio.Protocol):
             return False
         assert self._transport is not None  # noqa: S101
         self._transport.write(data)
+        if self._transport.get_write_buffer_size() > MAX_BUFFERED:
+            # Redis takes nothing (a connection dropped on the way without a word): give it
+            # up, so that the hub connects again, rather than buffer without end.
+            log.warning("lesson feeds: Redis is not reading; giving the connection up")
+            self._transport.abort()
+            return False
         return True
 
     async def ask(self, *parts: bytes) -> Any:
@@ -142,9 +154,41 @@ class Wire(asyncio.Protocol):
     def unsubscribe(self, *channels: bytes) -> bool:
         return self._write(_command(b"UNSUBSCRIBE", *channels))
 
+    async def alive(self) -> bool:
+        """Whether Redis answers a PING within ``PING_SECONDS`` (in subscribe mode too); a
+        connection that does not is closed."""
+        try:
+            await asyncio.wait_for(self.ask(b"PING"), PING_SECONDS)
+        except (TimeoutError, WireError):
+            self.close()
+            return False
+        return True
+
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+def tls_context(options: dict[str, Any]) -> ssl.SSLContext:
+    """The TLS of a ``rediss://`` URL's options, as redis-py reads them: ``ssl_cert_reqs``
+    (none, optional, required), ``ssl_ca_certs``, ``ssl_check_hostname``, ``ssl_certfile``
+    and ``ssl_keyfile``."""
+    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
+    requirement = options.get("ssl_cert_reqs", "required")
+    if isinstance(requirement, str):
+        requirement = {
+            "none": ssl.CERT_NONE,
+            "optional": ssl.CERT_OPTIONAL,
+            "required": ssl.CERT_REQUIRED,
+        }[requirement.lower()]
+    check_hostname = options.get("ssl_check_hostname", True)
+    if isinstance(check_hostname, str):
+        check_hostname = check_hostname.lower() not in ("false", "0", "no", "n", "f")
+    context.check_hostname = bool(check_hostname) and requirement != ssl.CERT_NONE
+    context.verify_mode = requirement
+    if options.get("ssl_certfile"):
+        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
+    return context
 
 
 async def wire_open(
@@ -169,7 +213,7 @@ async def wire_open(
             factory,
             options.get("host", "localhost"),
             int(options.get("port", 6379)),
-            ssl=ssl.create_default_context() if secure else None,
+            ssl=tls_context(options) if secure else None,
         )
     _transport, wire = await asyncio.wait_for(connecting, timeout=CONNECT_SECONDS)
     try:

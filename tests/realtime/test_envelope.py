@@ -110,6 +110,14 @@ def test_strokes_are_checked_as_the_serializer_checks_them(payload: dict[str, An
         assert set(payload) != {"strokes"}
 
 
+def test_a_colour_with_anything_after_it_is_refused_both_ways() -> None:
+    action = protocol.ACTIONS["board.strokes"]
+    assert action.fast is not None
+    payload = {"strokes": [{"color": "#aabbcc\n", "width": 3, "points": [[1, 2]]}]}
+    assert action.fast(payload) is None
+    assert not action.schema(data=payload).is_valid()
+
+
 def test_a_well_formed_batch_is_taken_the_fast_way() -> None:
     action = protocol.ACTIONS["board.strokes"]
     assert action.fast is not None

@@ -3,6 +3,7 @@ uvloop (the servers' loop), against the real Redis of ``REDIS_URL``; and the fee
 events on in order whatever order their publications arrive in."""
 
 import asyncio
+import ssl
 import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,7 @@ import pytest
 import redis
 import uvloop
 from django.conf import settings
+from redis.connection import parse_url
 
 from realtime import bus, wire
 from tests.realtime.conftest import Live, joined, run, start
@@ -143,3 +145,60 @@ def test_events_published_out_of_order_reach_a_socket_in_order(
         await teacher.close()
 
     run(scenario)
+
+
+async def silent_redis() -> tuple[asyncio.Server, str]:
+    """A server that takes a connection and never reads nor answers (a connection dropped on
+    the way, say by a NAT's idle timeout, looks the same from here)."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0, limit=1024)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"redis://127.0.0.1:{port}/0"
+
+
+def test_a_connection_that_does_not_answer_is_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(wire, "PING_SECONDS", 0.2)
+
+    async def scenario() -> None:
+        server, url = await silent_redis()
+        try:
+            listening = await wire.wire_open(url)
+            assert not await listening.alive()
+            await listening.lost
+        finally:
+            server.close()
+
+    run(scenario)
+
+
+def test_publications_redis_does_not_take_are_not_buffered_without_end() -> None:
+    async def scenario() -> None:
+        server, url = await silent_redis()
+        try:
+            publishing = await wire.wire_open(url)
+            message = b"x" * 1024
+            written = 0
+            while publishing.publish(b"test.wire.silent", message):
+                written += 1
+                assert written < 100_000, "still buffering"
+            await publishing.lost
+            assert written * len(message) >= wire.MAX_BUFFERED
+        finally:
+            server.close()
+
+    run(scenario)
+
+
+def test_a_tls_url_s_options_are_those_of_the_connection() -> None:
+    strict = wire.tls_context(parse_url("rediss://redis.example:6380/0"))
+    assert (strict.verify_mode, strict.check_hostname) == (ssl.CERT_REQUIRED, True)
+    lax = wire.tls_context(parse_url("rediss://redis.example:6380/0?ssl_cert_reqs=none"))
+    assert (lax.verify_mode, lax.check_hostname) == (ssl.CERT_NONE, False)
+    named = wire.tls_context(
+        parse_url("rediss://redis.example:6380/0?ssl_cert_reqs=required&ssl_check_hostname=false")
+    )
+    assert (named.verify_mode, named.check_hostname) == (ssl.CERT_REQUIRED, False)
