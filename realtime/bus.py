@@ -59,6 +59,12 @@ def envelope(seq: int, audience: str, frame: str) -> str:
     return f"{seq}\n{audience}\n{frame}"
 
 
+def envelope_read(message: str) -> tuple[int, str, str]:
+    """``envelope``'s parts again; ValueError for a text that is not one."""
+    seq, audience, frame = message.split("\n", 2)
+    return int(seq), audience, frame
+
+
 def channel_name(lesson_id: int) -> str:
     """The pub/sub channel of a lesson. Redis pub/sub ignores the database number, so the name
     carries the database's, keeping apart deployments (and test runs) that share a server."""

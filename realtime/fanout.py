@@ -393,8 +393,7 @@ class Hub:
         if feed is None:
             return
         try:
-            seq, audience, frame = data.decode().split("\n", 2)
-            number = int(seq)
+            number, audience, frame = bus.envelope_read(data.decode())
         except ValueError:
             log.error("lesson %s: a publication could not be read", feed.lesson_id)
             return
@@ -412,8 +411,7 @@ class Hub:
 
     async def _accept(self, feed: Feed, message: str) -> None:
         try:
-            seq, audience, frame = message.split("\n", 2)
-            await feed.accept(int(seq), audience, frame)
+            await feed.accept(*bus.envelope_read(message))
         except Exception:  # a bad publication, or the log unreachable: the poll repairs it
             log.exception("lesson %s: an event could not be passed on", feed.lesson_id)
 
