@@ -16,6 +16,7 @@ refuses a second event with the same sender and id: a message resent after a los
 acknowledgement is applied once (``realtime.consumers`` answers the resend with the first
 event's number)."""
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -569,15 +570,20 @@ def board_strokes_guarded(
         return None
     sql, params = teaching
     return bus.Guarded(
-        condition=(
-            f"{sql} AND EXISTS (SELECT 1 FROM {LiveLesson._meta.db_table} live"  # noqa: S608
-            " WHERE live.id = %s AND live.state = %s)"
-        ),
+        condition=f"{sql} AND {_lesson_is_on_sql()}",
         params=[*params, lesson.pk, LiveLessonState.LIVE.value],
         lesson_id=lesson.pk,
         kind="board.strokes",
         data=data,
         actor_id=by.pk,
+    )
+
+
+@functools.cache
+def _lesson_is_on_sql() -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM {LiveLesson._meta.db_table} live"  # noqa: S608 - names, ours
+        " WHERE live.id = %s AND live.state = %s)"
     )
 
 

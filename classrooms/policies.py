@@ -1,5 +1,6 @@
 """Who may see and register classrooms, and schedule and see live lessons."""
 
+import functools
 from enum import StrEnum
 from typing import Any
 
@@ -52,14 +53,19 @@ def teaches_lesson_sql(user: Any, lesson: LiveLesson) -> tuple[str, list[Any]] |
     as loaded, already says no."""
     if not (user.is_authenticated and user.is_active and user.role == Role.TEACHER):
         return None
+    return _teaches_sql(), [lesson.cohort_id, user.pk]
+
+
+@functools.cache
+def _teaches_sql() -> str:
+    """Written once: the teacher's page asks for it several times a second."""
     through = Cohort.teachers.through
     field = Cohort.teachers.field
-    sql = (
+    return (
         f"EXISTS (SELECT 1 FROM {through._meta.db_table} taught"  # noqa: S608 - names, ours
         f" WHERE taught.{field.m2m_column_name()} = %s"
         f" AND taught.{field.m2m_reverse_name()} = %s)"
     )
-    return sql, [lesson.cohort_id, user.pk]
 
 
 def can_schedule(user: Any, cohort: Cohort) -> bool:

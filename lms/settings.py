@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": 10,
     }
+# The live lessons' own connection (realtime.statements) prepares its few statements once.
+# Off behind a connection pooler that does not keep prepared statements (PgBouncer in
+# transaction mode before 1.21, or without max_prepared_statements).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default writes from several threads at once (requests, the embedded beat).
     # A transaction takes SQLite's write lock when it begins, so a second writer waits for it

@@ -149,10 +149,8 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
     takes its ordinary way (a service in a transaction), which says why, answers the resent
     message, or stores the event. The number's row stays locked until the statement commits,
     as in ``event_append``, so a lesson's events still commit in the order of their numbers.
-    Raises psycopg's error when the database fails (and, for ``RETRY_SECONDS`` after a failed
-    attempt to connect, answers None without trying: ``realtime.statements``)."""
-    import psycopg
-
+    Raises ``statements.Failed`` when the database fails (and, for ``RETRY_SECONDS`` after a
+    failed attempt to connect, answers None without trying: ``realtime.statements``)."""
     from realtime import statements
 
     if not statements.available():
@@ -162,10 +160,11 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
     try:
         row = await statements.loop_connection().fetchone(
             f"WITH allowed AS (SELECT 1 WHERE {guarded.condition}), "  # noqa: S608 - ours
-            f"number AS ({_NEXT_NUMBER} SELECT %s, 1 FROM allowed {_NEXT_NUMBER_TAKEN}) "
+            f"number AS ({_NEXT_NUMBER} SELECT %s::bigint, 1 FROM allowed {_NEXT_NUMBER_TAKEN}) "
             "INSERT INTO realtime_lessonevent"
             " (lesson_id, seq, kind, data, staff_only, to_user_id, actor_id, client_id, at) "
-            "SELECT %s, last_seq, %s, %s::jsonb, false, NULL, %s, %s, %s FROM number "
+            "SELECT %s::bigint, last_seq, %s::text, %s::jsonb, false, NULL, %s::bigint,"
+            " %s::text, %s::timestamptz FROM number "
             "RETURNING seq",
             [
                 *guarded.params,
@@ -178,9 +177,9 @@ async def event_append_if(guarded: Guarded, *, client_id: str = "") -> int | Non
                 at,
             ],
         )
-    except psycopg.errors.UniqueViolation:  # the sender's id: a message sent again
+    except statements.Duplicate:  # the sender's id: a message sent again
         return None
-    except psycopg.errors.LockNotAvailable:  # the number is held long: wait on a thread
+    except statements.Busy:  # the number is held long: wait on a thread
         return None
     except statements.Unavailable:  # connecting failed a moment ago
         return None

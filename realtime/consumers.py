@@ -116,7 +116,9 @@ class LessonConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         self.user = user
-        self.language = self._language()
+        # The language of this socket's error messages, for the rest of its task: a task has
+        # a context of its own, so this changes nothing for the process's other sockets.
+        translation.activate(self._language())
         # In the person's group before anything is checked: a removal or a sign-out that
         # happens while the socket joins still reaches it.
         async with _layer_slot():
@@ -254,13 +256,6 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.subscriber is None:
             return
-        if translation.get_language() == self.language:  # as it mostly is: no switching
-            await self._receive(text_data)
-            return
-        with translation.override(self.language):
-            await self._receive(text_data)
-
-    async def _receive(self, text_data: str | None) -> None:
         if not self._take_token():  # every frame counts, whatever it holds
             await self._error(None, "rate_limited", _("Too many messages; slow down."))
             return

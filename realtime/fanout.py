@@ -10,8 +10,10 @@ Order and completeness: events of a lesson commit in the order of their numbers,
 processes may publish them in either order, and a publication can be lost (Redis restarted).
 A feed delivers event ``n`` only after ``n - 1``: on a gap it reads the missing events from the
 log, which holds them already (an event is published after its commit, and every smaller number
-committed before it). Every few seconds each process also compares its feeds with the log's
-last numbers, so a lost last event arrives too.
+committed before it). Every few seconds each process also compares its quiet feeds with the
+log's last numbers, so a lost last event arrives too. (A feed that passed an event on since
+the last comparison is not compared: an event lost before that one was read from the log as
+a gap. Its lost last event waits for the next comparison, when the feed has gone quiet.)
 
 A socket whose buffer is full gets its frames queued and written by a task of its own, so a
 slow phone never holds up the others; one that cannot keep up (its queue grows past
@@ -76,6 +78,8 @@ async def last_seqs(lesson_ids: list[int]) -> dict[int, int]:
                 "SELECT lesson_id, last_seq FROM realtime_lessonstream WHERE lesson_id = ANY(%s)",
                 [lesson_ids],
             )
+        except statements.Unavailable:  # said once already: the thread's way
+            pass
         except Exception:  # the thread's way says what is wrong, or succeeds
             log.warning("lesson feeds: reading the log's numbers on the loop failed")
         else:
@@ -210,6 +214,7 @@ class Feed:
         self.idle_since: float | None = None
         self.pending: set[str] = set()  # debounced jobs waiting to run
         self.queued = 0  # events waiting for ``accept`` behind the lock
+        self.passed = False  # an event passed on since the last comparison with the log
 
     def offer_now(self, seq: int, audience: str, frame: str) -> bool:
         """Pass the event on at once when nothing comes before it (it is the next number,
@@ -234,6 +239,7 @@ class Feed:
 
     def _deliver(self, seq: int, audience: str, frame: str) -> None:
         self.last_seq = seq
+        self.passed = True
         for subscriber in tuple(self.subscribers):
             subscriber.offer(seq, audience, frame)
 
@@ -464,9 +470,12 @@ class Hub:
             if feed.idle_since is not None and now - feed.idle_since > IDLE_SECONDS:
                 del self.feeds[feed.lesson_id]
                 await self._unsubscribe(feed)
-        if not self.feeds:
+        quiet = [feed.lesson_id for feed in self.feeds.values() if not feed.passed]
+        for feed in self.feeds.values():
+            feed.passed = False
+        if not quiet:
             return
-        latest = await last_seqs(list(self.feeds))
+        latest = await last_seqs(quiet)
         for lesson_id, seq in latest.items():
             behind = self.feeds.get(lesson_id)
             if behind is not None and seq > behind.last_seq and not behind.lock.locked():

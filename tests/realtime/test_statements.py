@@ -3,16 +3,18 @@ comparison with the log every 2 seconds asks there, and falls back to a thread; 
 connection is not tried again at once; the strokes' condition answers as the policy does."""
 
 import asyncio
+import time
+from collections.abc import Callable
 from typing import Any
 
-import psycopg
+import asyncpg
 import pytest
 from django.db import connection
 
 from classrooms import policies
 from classrooms.models import LiveLesson
 from realtime import fanout, statements
-from tests.realtime.conftest import Live, run, start
+from tests.realtime.conftest import Live, joined, run, start, stored
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
@@ -53,6 +55,7 @@ def test_a_failed_statement_asks_on_a_thread_instead(
 
 
 def test_every_loop_s_connection_is_closed_for_the_tests(live: Live) -> None:
+    """The test's loop is closed by then: the session ends from this side all the same."""
     held: list[Any] = []
 
     async def scenario() -> None:
@@ -60,9 +63,10 @@ def test_every_loop_s_connection_is_closed_for_the_tests(live: Live) -> None:
         held.append(statements.loop_connection()._connection)
 
     run(scenario)
-    assert not held[0].closed
+    backend = held[0].get_server_pid()
+    assert backend in _backends()
     statements.close_all()
-    assert held[0].closed
+    assert _eventually(lambda: backend not in _backends())
 
 
 def test_after_a_failed_connection_the_loop_does_not_try_again_at_once(
@@ -71,28 +75,29 @@ def test_after_a_failed_connection_the_loop_does_not_try_again_at_once(
     """Every stroke would otherwise wait for its own attempt (up to the connect timeout)
     before taking the ordinary way."""
     attempts: list[dict[str, Any]] = []
-    connect = psycopg.AsyncConnection.connect
+    connect = asyncpg.connect
 
-    async def counted(*args: Any, **kwargs: Any) -> Any:
+    async def counted(**kwargs: Any) -> Any:
         attempts.append(kwargs)
-        return await connect(*args, **kwargs)
+        return await connect(**kwargs)
 
-    monkeypatch.setattr(psycopg.AsyncConnection, "connect", counted)
+    monkeypatch.setattr(asyncpg, "connect", counted)
     monkeypatch.setattr(
         statements,
-        "_connection_params",
-        lambda: {"host": "127.0.0.1", "port": free_port(), "dbname": "none", "connect_timeout": 2},
+        "_connect_arguments",
+        lambda: {"host": "127.0.0.1", "port": free_port(), "database": "none", "timeout": 2},
     )
 
     async def scenario() -> None:
         held = statements.LoopConnection()
-        with pytest.raises(psycopg.OperationalError):
+        with pytest.raises(statements.Failed) as failed:
             await held.fetch("SELECT 1", [])
+        assert not isinstance(failed.value, statements.Unavailable)
         with pytest.raises(statements.Unavailable):
             await held.fetch("SELECT 1", [])
         assert len(attempts) == 1
         held._failed_at = asyncio.get_running_loop().time() - statements.RETRY_SECONDS
-        with pytest.raises(psycopg.OperationalError):
+        with pytest.raises(statements.Failed):
             await held.fetch("SELECT 1", [])
         assert len(attempts) == 2
 
@@ -100,8 +105,151 @@ def test_after_a_failed_connection_the_loop_does_not_try_again_at_once(
 
 
 def test_the_loop_s_statements_give_up_a_row_lock_soon() -> None:
-    options = statements._connection_params()["options"]
-    assert f"-c lock_timeout={statements.LOCK_TIMEOUT_MS}" in options
+    arguments = statements._connect_arguments()
+    assert arguments is not None
+    assert arguments["server_settings"]["lock_timeout"] == str(statements.LOCK_TIMEOUT_MS)
+
+
+def test_a_statement_the_database_does_not_answer_drops_the_connection(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statements, "STATEMENT_TIMEOUT_SECONDS", 0.3)
+
+    async def scenario() -> None:
+        held = statements.loop_connection()
+        assert await held.fetchone("SELECT %s::int + 1", [1]) == (2,)
+        with pytest.raises(statements.Failed):
+            await held.fetch("SELECT pg_sleep(5)", [])
+        assert held._connection is None
+        assert await held.fetchone("SELECT %s::int + 1", [2]) == (3,)
+
+    run(scenario)
+
+
+def test_a_refused_statement_keeps_the_connection(live: Live) -> None:
+    async def scenario() -> None:
+        held = statements.loop_connection()
+        assert await held.fetchone("SELECT 1", []) == (1,)
+        connection_before = held._connection
+        with pytest.raises(statements.Failed):
+            await held.fetch("SELECT 1 / 0", [])
+        assert held._connection is connection_before
+        assert await held.fetchone("SELECT 2", []) == (2,)
+
+    run(scenario)
+
+
+def test_django_s_placeholders_are_numbered() -> None:
+    numbered = statements._numbered("SELECT %s WHERE a LIKE 'x%%' AND b = ANY(%s) AND c = %s")
+    assert numbered == "SELECT $1 WHERE a LIKE 'x%' AND b = ANY($2) AND c = $3"
+
+
+def test_the_connection_settings_are_passed_on(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TLS and the rest of libpq's parameters that asyncpg reads as libpq does travel in the
+    connection string; server settings in ``options`` stay server settings."""
+    params = {
+        "dbname": "mektep",
+        "user": "mektep",
+        "password": "p@ss word",
+        "host": "db.example.kg",
+        "port": 6432,
+        "client_encoding": "UTF8",
+        "prepare_threshold": None,
+        "sslmode": "verify-full",
+        "sslrootcert": "/etc/ssl/ca.pem",
+        "options": "-c statement_timeout=30000",
+        "application_name": "mektep",
+    }
+    monkeypatch.setattr(connection, "get_connection_params", lambda: dict(params))
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    arguments = statements._connect_arguments()
+    assert arguments == {
+        "dsn": "postgresql://?sslmode=verify-full&sslrootcert=%2Fetc%2Fssl%2Fca.pem",
+        "host": "db.example.kg",
+        "port": 6432,
+        "user": "mektep",
+        "password": "p@ss word",
+        "database": "mektep",
+        "timeout": float(statements.CONNECT_TIMEOUT_SECONDS),
+        "server_settings": {
+            "statement_timeout": "30000",
+            "lock_timeout": str(statements.LOCK_TIMEOUT_MS),
+            "application_name": "mektep",
+        },
+        "statement_cache_size": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"gssencmode": "disable"}, {"client_encoding": "LATIN1"}, {"options": "--search_path=x"}],
+)
+def test_a_setting_that_cannot_be_passed_on_turns_the_loop_s_connection_off(
+    monkeypatch: pytest.MonkeyPatch, extra: dict[str, str]
+) -> None:
+    params = {"dbname": "mektep", "host": "127.0.0.1", **extra}
+    monkeypatch.setattr(connection, "get_connection_params", lambda: dict(params))
+    assert statements._connect_arguments() is None
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_strokes_are_stored_with_and_without_prepared_statements(
+    live: Live, settings: Any, prepared: bool
+) -> None:
+    """Unprepared (behind a pooler that keeps none), every parameter's type must still be
+    known to the server: the statement's casts."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    start(live)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        for _ in range(3):
+            ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+            assert ack["type"] == "ack"
+        held = statements.loop_connection()._connection
+        assert held is not None  # stored by the statement, not by the service on a thread
+        await teacher.close()
+
+    run(scenario)
+    assert [kind for _seq, kind in stored(live.lesson.pk)][-3:] == ["board.strokes"] * 3
+
+
+def test_with_settings_it_cannot_pass_on_the_loop_stores_strokes_through_threads(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statements, "_connect_arguments", lambda: None)
+    start(live)
+
+    async def scenario() -> None:
+        teacher, _s = await joined(live.lesson, live.teacher)
+        ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
+        assert (ack["type"], ack["seq"]) == ("ack", 2)
+        assert statements.loop_connection()._connection is None
+        await teacher.close()
+
+    run(scenario)
+    assert stored(live.lesson.pk) == [(1, "lesson.started"), (2, "board.strokes")]
+
+
+def stroke() -> dict[str, Any]:
+    return {"color": "#1a2b3c", "width": 4, "points": [[10, 20], [30, 40]]}
+
+
+def _backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity")
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 @pytest.mark.parametrize(
