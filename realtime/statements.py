@@ -20,7 +20,9 @@ The connection is opened on first use with Django's connection settings, used by
 statement at a time, and dropped when it fails; the caller then takes its ordinary way
 through a thread. A statement that waits for a row lock longer than 0.1 s gives up (and
 takes that way too), so one lesson's wait holds up the process's other statements no longer
-than that. PostgreSQL only: elsewhere ``available()`` is false; and a connection setting this
+than that. (Where the session cannot be given that timeout when it connects, behind a
+pooler such as PgBouncer, each statement runs in a transaction of its own that sets it.)
+PostgreSQL only: elsewhere ``available()`` is false; and a connection setting this
 module cannot pass on to asyncpg makes every statement ``Unavailable`` (logged once)."""
 
 import asyncio
@@ -74,6 +76,9 @@ class LoopConnection:
         self._connection: Any = None
         self._lock = asyncio.Lock()
         self._failed_at: float | None = None  # the last failed connection attempt
+        # The lock timeout is set in each statement's own transaction, not for the session:
+        # the server did not take it at connection (a pooler, docs/decisions/0020).
+        self._timeout_each_time = False
 
     async def fetchone(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
         """The statement's first row (None when it returns none)."""
@@ -95,25 +100,41 @@ class LoopConnection:
         async with self._lock:
             if self._connection is None or self._connection.is_closed():
                 await self._connect()
+            held = self._connection
             try:
-                if one:
-                    row = await self._connection.fetchrow(
-                        query, *params, timeout=STATEMENT_TIMEOUT_SECONDS
-                    )
-                    return [tuple(row)] if row is not None else []
-                rows = await self._connection.fetch(
-                    query, *params, timeout=STATEMENT_TIMEOUT_SECONDS
-                )
-                return [tuple(row) for row in rows]
+                if self._timeout_each_time:
+                    return await self._in_transaction(held, query, params, one=one)
+                return await _rows(held, query, params, one=one)
             except asyncpg.UniqueViolationError as error:
                 raise Duplicate(str(error)) from error
             except asyncpg.LockNotAvailableError as error:
                 raise Busy(str(error)) from error
-            except asyncpg.PostgresError as error:  # refused; the connection is still good
+            except asyncpg.PostgresError as error:
+                # refused (a parameter it cannot take included); the connection is still good
                 raise Failed(str(error)) from error
             except (asyncpg.InterfaceError, OSError) as error:  # OSError: TimeoutError too
                 self.close_now()
                 raise Failed(str(error) or type(error).__name__) from error
+
+    @staticmethod
+    async def _in_transaction(
+        held: Any, query: str, params: Sequence[Any], *, one: bool
+    ) -> list[tuple[Any, ...]]:
+        """The statement in a transaction of its own that sets the lock timeout first (two
+        more round trips: only where the session could not be given it)."""
+        import asyncpg
+
+        await held.execute(
+            f"BEGIN; SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}",
+            timeout=STATEMENT_TIMEOUT_SECONDS,
+        )
+        try:
+            rows = await _rows(held, query, params, one=one)
+        except asyncpg.PostgresError:
+            await held.execute("ROLLBACK", timeout=STATEMENT_TIMEOUT_SECONDS)
+            raise
+        await held.execute("COMMIT", timeout=STATEMENT_TIMEOUT_SECONDS)
+        return rows
 
     async def _connect(self) -> None:
         import asyncpg
@@ -125,10 +146,22 @@ class LoopConnection:
         if arguments is None:
             raise Unavailable("the connection settings cannot be passed on to asyncpg")
         try:
-            self._connection = await asyncpg.connect(**arguments)
+            try:
+                opened = await asyncpg.connect(**arguments)
+            except asyncpg.ProtocolViolationError:
+                # A pooler (PgBouncer) refuses server settings it does not know at connection
+                opened = await asyncpg.connect(**_without_lock_timeout(arguments))
+            try:
+                given = await opened.fetchval("SHOW lock_timeout", timeout=CONNECT_TIMEOUT_SECONDS)
+            except BaseException:
+                opened.terminate()
+                raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             self._failed_at = loop.time()
             raise Failed(str(error) or type(error).__name__) from error
+        # ... or leaves them out (its ignore_startup_parameters): then each statement sets it
+        self._timeout_each_time = given != f"{LOCK_TIMEOUT_MS}ms"
+        self._connection = opened
         self._failed_at = None
         _open.add(self)
 
@@ -139,7 +172,9 @@ class LoopConnection:
             await held.close(timeout=CONNECT_TIMEOUT_SECONDS)
 
     def close_now(self) -> None:
-        """Close at once, also from outside the loop (a loop that has already stopped)."""
+        """Close at once, also from outside the loop (a loop that has stopped, closed, or runs
+        in another thread): asyncpg writes PostgreSQL's Terminate message at once, and the
+        server ends the session."""
         held, self._connection = self._connection, None
         _open.discard(self)
         if held is None or held.is_closed():
@@ -149,6 +184,23 @@ class LoopConnection:
         except RuntimeError:  # its loop is closed: end the session from this side of the socket
             with contextlib.suppress(OSError, AttributeError):
                 held._transport.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+
+
+async def _rows(
+    held: Any, query: str, params: Sequence[Any], *, one: bool
+) -> list[tuple[Any, ...]]:
+    if one:
+        row = await held.fetchrow(query, *params, timeout=STATEMENT_TIMEOUT_SECONDS)
+        return [tuple(row)] if row is not None else []
+    return [
+        tuple(row) for row in await held.fetch(query, *params, timeout=STATEMENT_TIMEOUT_SECONDS)
+    ]
+
+
+def _without_lock_timeout(arguments: dict[str, Any]) -> dict[str, Any]:
+    server_settings = dict(arguments["server_settings"])
+    server_settings.pop("lock_timeout", None)
+    return {**arguments, "server_settings": server_settings}
 
 
 @functools.lru_cache(maxsize=256)

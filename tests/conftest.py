@@ -1,8 +1,8 @@
 """Shared fixtures.
 
-Tests that need a real service carry a marker (postgres, redis, browser). Without the service
-they are skipped on a developer's machine, and fail under CI (CI=true), where every service
-must be there.
+Tests that need a real service carry a marker (postgres, redis, browser, pgbouncer). Without
+the service they are skipped on a developer's machine, and fail under CI (CI=true), where every
+service must be there.
 """
 
 import os
@@ -24,6 +24,10 @@ from tests.factories import RegionFactory, SchoolFactory, make_person
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
+PGBOUNCER = shutil.which("pgbouncer") or shutil.which("/usr/sbin/pgbouncer")
+
+
+MARKERS = ("postgres", "redis", "browser", "pgbouncer")
 
 
 def _service_missing(marker: str) -> str | None:
@@ -35,12 +39,14 @@ def _service_missing(marker: str) -> str | None:
         return "Redis is not configured (REDIS_URL)"
     if marker == "browser" and not shutil.which(CHROMIUM):
         return f"{CHROMIUM} is not installed"
+    if marker == "pgbouncer" and not PGBOUNCER:
+        return "Debian's pgbouncer is not installed"
     return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        for marker in ("postgres", "redis", "browser"):
+        for marker in MARKERS:
             if item.get_closest_marker(marker) is None:
                 continue
             reason = _service_missing(marker)
@@ -51,7 +57,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if not IN_CI:
         return
-    for marker in ("postgres", "redis", "browser"):
+    for marker in MARKERS:
         if item.get_closest_marker(marker) is not None:
             reason = _service_missing(marker)
             if reason:

@@ -6,10 +6,12 @@ Every wait is bounded, and every failure says why, with the end of the output or
 
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -339,3 +341,47 @@ def redis_server(port: int, log: Path, *, timeout: float = 10) -> Iterator[Proce
 
         wait_until(answers, timeout=timeout, what="redis-server answered PING", processes=[process])
         yield process
+
+
+@contextmanager
+def pgbouncer(port: int, *, ignore: Sequence[str] = (), timeout: float = 10) -> Iterator[Process]:
+    """Debian's PgBouncer in transaction mode on ``port``, in front of the test's PostgreSQL
+    (every database name passed through; trust authentication, as the server's). It refuses
+    a connection that sends a server setting it does not know, unless the setting is in
+    ``ignore``, which it then leaves out. Always stopped afterwards."""
+    params = urlsplit(_postgres_url("postgres"))
+    user = params.username or "postgres"
+    directory = Path(tempfile.mkdtemp(prefix="pgbouncer-"))
+    directory.chmod(0o755)  # read by the unprivileged user it turns into when started as root
+    (directory / "users.txt").write_text(f'"{user}" ""\n')
+    config = directory / "pgbouncer.ini"
+    config.write_text(
+        "[databases]\n"
+        f"* = host={params.hostname or '127.0.0.1'} port={params.port or 5432}\n"
+        "[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {directory / 'users.txt'}\n"
+        "pool_mode = transaction\n"
+        f"ignore_startup_parameters = {','.join(ignore)}\n"
+    )
+    for path in directory.iterdir():
+        path.chmod(0o644)
+    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    command = [binary, *(["-u", "postgres"] if os.geteuid() == 0 else []), str(config)]
+    try:
+        with running(
+            f"pgbouncer on {port}", command, dict(os.environ), directory / "log"
+        ) as process:
+
+            def answers() -> bool:
+                url = f"postgresql://{user}@127.0.0.1:{port}/postgres"
+                try:
+                    psycopg.connect(url, connect_timeout=2).close()
+                except psycopg.OperationalError as error:
+                    raise _NotYet(str(error)) from error
+                return True
+
+            wait_until(answers, timeout=timeout, what="pgbouncer answered", processes=[process])
+            yield process
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -322,3 +322,19 @@ async def written_now(lesson_id: int) -> dict[str, Any]:
     from channels.db import database_sync_to_async
 
     return await database_sync_to_async(written)(lesson_id)
+
+
+def statement_numbers(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """What ``bus.event_append_if`` answered, stroke by stroke: the number of an event the
+    loop's statement stored, None for one it left to the service on a thread."""
+    from realtime import bus
+
+    answers: list[int | None] = []
+    statement = bus.event_append_if
+
+    async def recorded(*args: Any, **kwargs: Any) -> int | None:
+        answers.append(await statement(*args, **kwargs))
+        return answers[-1]
+
+    monkeypatch.setattr(bus, "event_append_if", recorded)
+    return answers

@@ -2,13 +2,11 @@
 reach everyone; ``board.clear`` wipes it. A later joiner's snapshot holds the strokes since
 the last clear."""
 
-import asyncio
-import threading
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connection, transaction
+from django.db import connection
 
 from classrooms import live_selectors
 from classrooms.live import BOARD_SIZE, board_strokes, lesson_end
@@ -317,54 +315,6 @@ def test_a_lost_database_connection_costs_no_stroke(live: Live) -> None:
 def _terminate(backend_pid: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
-
-
-@pytest.mark.postgres
-def test_strokes_that_wait_for_the_lesson_s_number_take_the_ordinary_way(
-    live: Live, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Another transaction holds the lesson's number (a long service): the statement gives up
-    after its lock timeout instead of holding up the loop's other statements, and the service
-    stores the strokes once the number is free."""
-    start(live)
-    calls: list[str] = []
-    fell_back = threading.Event()
-    ordinary = LessonConsumer._apply_sync
-
-    def counted(self: LessonConsumer, action: Any, client_id: str, data: Any) -> Any:
-        calls.append(client_id)
-        fell_back.set()
-        return ordinary(self, action, client_id, data)
-
-    monkeypatch.setattr(LessonConsumer, "_apply_sync", counted)
-
-    def hold_the_number() -> None:
-        try:
-            with transaction.atomic():
-                LessonStream.objects.select_for_update().get(lesson=live.lesson)
-                held.set()
-                fell_back.wait(timeout=10)
-        finally:
-            connection.close()
-
-    held = threading.Event()
-    holder = threading.Thread(target=hold_the_number)
-
-    async def scenario() -> None:
-        teacher, _s = await joined(live.lesson, live.teacher)
-        holder.start()
-        assert await asyncio.to_thread(held.wait, 10)
-        ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
-        assert (ack["type"], ack["seq"]) == ("ack", 2)
-        await teacher.close()
-
-    try:
-        run(scenario)
-    finally:
-        fell_back.set()
-        holder.join()
-    assert len(calls) == 1
-    assert [kind for _seq, kind in stored(live.lesson.pk)] == ["lesson.started", "board.strokes"]
 
 
 def test_a_replayed_stroke_is_the_frame_that_was_sent_live(live: Live) -> None:

@@ -3,6 +3,7 @@ comparison with the log every 2 seconds asks there, and falls back to a thread; 
 connection is not tried again at once; the strokes' condition answers as the policy does."""
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -194,26 +195,45 @@ def test_a_setting_that_cannot_be_passed_on_turns_the_loop_s_connection_off(
     assert statements._connect_arguments() is None
 
 
-@pytest.mark.parametrize("prepared", [True, False])
-def test_strokes_are_stored_with_and_without_prepared_statements(
-    live: Live, settings: Any, prepared: bool
-) -> None:
-    """Unprepared (behind a pooler that keeps none), every parameter's type must still be
-    known to the server: the statement's casts."""
-    settings.DATABASE_PREPARED_STATEMENTS = prepared
-    start(live)
-
+def test_a_parameter_the_statement_cannot_take_keeps_the_connection(live: Live) -> None:
     async def scenario() -> None:
-        teacher, _s = await joined(live.lesson, live.teacher)
-        for _ in range(3):
-            ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
-            assert ack["type"] == "ack"
-        held = statements.loop_connection()._connection
-        assert held is not None  # stored by the statement, not by the service on a thread
-        await teacher.close()
+        held = statements.loop_connection()
+        assert await held.fetchone("SELECT %s::int + 1", [1]) == (2,)
+        connection_before = held._connection
+        with pytest.raises(statements.Failed):
+            await held.fetchone("SELECT %s::int + 1", ["not a number"])
+        assert held._connection is connection_before
+        assert await held.fetchone("SELECT %s::int + 1", [2]) == (3,)
 
     run(scenario)
-    assert [kind for _seq, kind in stored(live.lesson.pk)][-3:] == ["board.strokes"] * 3
+
+
+@pytest.mark.parametrize("loop_is", ["stopped", "running in another thread"])
+def test_a_connection_is_closed_from_outside_its_loop(live: Live, loop_is: str) -> None:
+    """Its loop would only be asked to close the socket, and may never run again."""
+    loop = asyncio.new_event_loop()
+    runner = None
+    try:
+        held = loop.run_until_complete(_opened())
+        backend = held._connection.get_server_pid()
+        if loop_is == "running in another thread":
+            runner = threading.Thread(target=loop.run_forever)
+            runner.start()
+        assert backend in _backends()
+        statements.close_all()
+        assert _eventually(lambda: backend not in _backends())
+        assert held._connection is None
+    finally:
+        if runner is not None:
+            loop.call_soon_threadsafe(loop.stop)
+            runner.join()
+        loop.close()
+
+
+async def _opened() -> statements.LoopConnection:
+    held = statements.loop_connection()
+    assert await held.fetchone("SELECT 1", []) == (1,)
+    return held
 
 
 def test_with_settings_it_cannot_pass_on_the_loop_stores_strokes_through_threads(
