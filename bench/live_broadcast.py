@@ -49,6 +49,12 @@ checked for members left behind.
 Each two-process stack's line also gives its CPU per event in each process, the teacher's
 process first.
 
+``--rounds N`` measures each size N times, the stacks taking turns (raw, bare, ours, raw,
+...), and compares each stack with the raw server of its own round: the machine's speed
+drifts over minutes (the raw server's own figure has moved by a third between hours), and
+a ratio between runs minutes apart moves with it. A summary per size gives each stack's
+median CPU per message and its median ratio (with the lowest and highest) over the rounds.
+
 ``--profile DIR`` records where each process of ours (and of bare) spends its CPU (py-spy,
 folded stacks; ``-0`` is the process of the teacher's socket; ``--profile-rate`` samples a
 second) during each size and the storm; such a run is slower, its figures are not for
@@ -60,6 +66,7 @@ import asyncio
 import contextlib
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -313,6 +320,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="teacher's sending per size")
     parser.add_argument("--rate", type=float, default=5.0, help="events a second")
     parser.add_argument("--storm", type=int, default=500, help="pupils joining at once; 0: none")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="measure each size this many times, stacks in turn"
+    )
     parser.add_argument("--stacks", default=",".join(STACKS), help="of " + ",".join(STACKS))
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for the rest")
@@ -539,11 +549,15 @@ class Bench:
             try:
                 self._print_header()
                 for size in self.sizes:
-                    for name in self.stacks:
-                        figures = await self.measure(servers[name], clients, size)
-                        self.results.append(figures)
-                        self._print_figures(figures)
-                        await asyncio.sleep(2)  # let the servers settle (presence, leaving)
+                    for turn in range(self.args.rounds):
+                        for name in self.stacks:
+                            figures = await self.measure(servers[name], clients, size)
+                            figures.extra["round"] = turn
+                            self.results.append(figures)
+                            self._print_figures(figures)
+                            await asyncio.sleep(2)  # let the servers settle (presence, leaving)
+                    if self.args.rounds > 1:
+                        self._print_rounds(size)
                 if self.args.storm:
                     for name in self.stacks:
                         storm = await self.storm(servers[name], clients, self.args.storm)
@@ -776,11 +790,38 @@ class Bench:
         )
         sys.stdout.flush()
 
-    def _raw_of(self, size: int) -> Figures | None:
-        return next((f for f in self.results if f.stack == "raw" and f.size == size), None)
+    def _raw_of(self, size: int, turn: int = 0) -> Figures | None:
+        """The raw server's figures of this size, in the same round."""
+        return next(
+            (
+                f
+                for f in self.results
+                if f.stack == "raw" and f.size == size and f.extra.get("round", 0) == turn
+            ),
+            None,
+        )
+
+    def _print_rounds(self, size: int) -> None:
+        for name in self.stacks:
+            rounds = [f for f in self.results if f.stack == name and f.size == size]
+            per_message = statistics.median(f.us_per_message for f in rounds)
+            line = f"{name:6} {size:6} rounds {len(rounds)}: median {per_message:.1f} µs/msg"
+            ratios = []
+            for figures in rounds:
+                raw = self._raw_of(size, figures.extra["round"])
+                if raw is not None and name != "raw":
+                    ratios.append(figures.us_per_message / raw.us_per_message)
+            if ratios:
+                line += (
+                    f", x raw of the same round: median {statistics.median(ratios):.2f}"
+                    f" (lowest {min(ratios):.2f}, highest {max(ratios):.2f})"
+                )
+            lost = sum(f.lost for f in rounds)
+            print(f"{line}; lost {lost}")
+        sys.stdout.flush()
 
     def _print_figures(self, figures: Figures) -> None:
-        raw = self._raw_of(figures.size)
+        raw = self._raw_of(figures.size, figures.extra.get("round", 0))
         ratio = f"{figures.us_per_message / raw.us_per_message:5.1f}" if raw else "    -"
         delivered = max(figures.delivered, 1)
         redis = (

@@ -146,7 +146,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "lms.channel_layer.RedisChannelLayer",  # channels-redis, waiting longer
             "CONFIG": {
                 # A join storm adds hundreds of sockets to their groups at once; redis-py's
                 # default pool of 100 connections refuses the rest ("Too many connections").
@@ -154,7 +154,7 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
-                        # channels-redis waits up to 5 s for a message (BZPOPMIN); redis-py's
+                        # The layer waits up to 12 s for a message (BZPOPMIN); redis-py's
                         # own 5 s read timeout would end that wait with an error first.
                         "socket_timeout": 15,
                         # No CLIENT SETINFO on each new connection: redis-py 8 looks its own

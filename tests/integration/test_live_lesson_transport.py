@@ -31,6 +31,7 @@ from django.conf import settings
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from lms import channel_layer
 from tests.asyncrun import run_async
 from tests.servers import (
     PYTHON,
@@ -1003,9 +1004,10 @@ async def _channel_layer_waits(seconds: float) -> str | None:
     """Wait ``seconds`` for a message on a new channel of a channel layer configured exactly as
     the servers' (the same settings and REDIS_URL): None if it waited quietly, else what it
     raised."""
-    from channels_redis.core import RedisChannelLayer
+    from django.utils.module_loading import import_string
 
-    layer = RedisChannelLayer(**settings.CHANNEL_LAYERS["default"]["CONFIG"])
+    configured = settings.CHANNEL_LAYERS["default"]
+    layer = import_string(configured["BACKEND"])(**configured["CONFIG"])
     name = await layer.new_channel()
     started = time.monotonic()
     try:
@@ -1035,9 +1037,10 @@ def test_a_quiet_socket_is_not_dropped_by_the_channel_layers_read_timeout(
     15); with it, this test passes.
 
     Shown twice at once: quiet sockets on the two servers, and a channel layer of the same
-    configuration waiting in this process."""
+    configuration waiting in this process. (The layer now waits 12 s at a time,
+    ``lms.channel_layer``: the quiet lasts longer than one such wait.)"""
     lesson = site.lessons["quiet"]
-    quiet = 6.5  # seconds
+    quiet = channel_layer.WAIT_SECONDS + 1.5  # longer than one wait of the layer's
 
     async def scenario() -> None:
         async with Classroom(site, lesson, shared, teacher_on=0, pupils=3) as room:
