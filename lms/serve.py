@@ -9,8 +9,11 @@ server is idle most of the time between a class's events. Here:
 - the ``Date`` header is made when a response asks for the default headers, at most once a
   second, exact to the second as before;
 - a shutdown (the signal handler sets ``should_exit``) wakes the loop itself;
-- only with ``--limit-max-requests`` or a supervisor's notification (``--timeout-notify``
-  with workers) does the loop still tick, once a second."""
+- only with ``--limit-max-requests`` (or a ``callback_notify``, which gunicorn's worker
+  sets) does the loop still tick, once a second.
+
+One process per port, as the Procfile runs it: with ``--workers``, uvicorn's children run
+its own ``Server``, not this one."""
 
 import asyncio
 import contextlib

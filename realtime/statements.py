@@ -115,13 +115,19 @@ class LoopConnection:
             except (asyncpg.InterfaceError, OSError) as error:  # OSError: TimeoutError too
                 self.close_now()
                 raise Failed(str(error) or type(error).__name__) from error
+            finally:
+                # A statement's own transaction left open (cancelled, or its ROLLBACK failed)
+                # would refuse every later statement and keep its locks: drop the connection.
+                if self._connection is held and not held.is_closed() and held.is_in_transaction():
+                    self.close_now()
 
     @staticmethod
     async def _in_transaction(
         held: Any, query: str, params: Sequence[Any], *, one: bool
     ) -> list[tuple[Any, ...]]:
         """The statement in a transaction of its own that sets the lock timeout first (two
-        more round trips: only where the session could not be given it)."""
+        more round trips: only where the session could not be given it). Whatever leaves the
+        transaction open (a cancellation) makes ``fetch`` drop the connection."""
         import asyncpg
 
         await held.execute(

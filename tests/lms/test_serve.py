@@ -93,16 +93,22 @@ def test_a_response_carries_the_current_date_and_sigterm_stops_the_server(tmp_pa
     command = [sys.executable, "-m", "lms.serve", "lms.asgi:application", "--port", str(port)]
     with running("lms.serve", command, base_env(), tmp_path / "log") as process:
         wait_until_healthy(f"http://127.0.0.1:{port}", [process], timeout=60)
-        time.sleep(1.1)  # a second later than the first response
-        url = f"http://127.0.0.1:{port}/healthz"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            date = parsedate_to_datetime(response.headers["Date"])
-        assert abs((date - datetime.now(UTC)).total_seconds()) < 2
+        first = _served_date(port)
+        time.sleep(2.1)  # with nothing asked of the server meanwhile
+        later = _served_date(port)
+        assert (later - first).total_seconds() >= 2
+        assert abs((later - datetime.now(UTC)).total_seconds()) < 2
         process.popen.send_signal(signal.SIGTERM)
         # uvicorn shuts down, then raises the signal it caught again: the exit a supervisor
         # expects of a process it told to stop
         assert process.popen.wait(timeout=15) == -signal.SIGTERM
         assert "Finished server process" in process.log.read_text()
+
+
+def _served_date(port: int) -> datetime:
+    url = f"http://127.0.0.1:{port}/healthz"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return parsedate_to_datetime(response.headers["Date"])
 
 
 def test_it_takes_uvicorn_s_options() -> None:

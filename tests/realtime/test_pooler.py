@@ -88,6 +88,9 @@ def test_strokes_that_wait_for_the_lesson_s_number_take_the_ordinary_way(
     stores the strokes once the number is free. Without the timeout the statement would wait
     for the holder, which lets go only once a stroke has taken the ordinary way."""
     start(live)
+    # Without its lock timeout the statement would wait for the holder: far longer than a
+    # reply is waited for here, not cut short by the statement's own time limit.
+    monkeypatch.setattr(statements, "STATEMENT_TIMEOUT_SECONDS", 30.0)
     calls: list[str] = []
     numbers = statement_numbers(monkeypatch)
     fell_back = threading.Event()
@@ -118,9 +121,12 @@ def test_strokes_that_wait_for_the_lesson_s_number_take_the_ordinary_way(
         assert await asyncio.to_thread(held.wait, 10)
         ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
         assert (ack["type"], ack["seq"]) == ("ack", 2)
+        connection_then = statements.loop_connection()._connection
         # the next one, the number free again, by the statement on the same connection
         ack = await teacher.reply(await teacher.send("board.strokes", strokes=[stroke()]))
         assert (ack["type"], ack["seq"]) == ("ack", 3)
+        assert connection_then is not None
+        assert statements.loop_connection()._connection is connection_then
         await teacher.close()
 
     try:

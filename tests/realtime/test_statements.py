@@ -127,6 +127,24 @@ def test_a_statement_the_database_does_not_answer_drops_the_connection(
     run(scenario)
 
 
+def test_a_statement_cancelled_in_its_own_transaction_leaves_no_transaction_open(
+    live: Live,
+) -> None:
+    """Behind a pooler each statement runs in a transaction of its own; cancelled there (its
+    caller gave up), the transaction would stay open, aborted, refusing every later statement
+    and keeping its locks."""
+
+    async def scenario() -> None:
+        held = statements.loop_connection()
+        assert await held.fetchone("SELECT 1", []) == (1,)
+        held._timeout_each_time = True  # as behind PgBouncer
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(held.fetch("SELECT pg_sleep(5)", []), 0.3)
+        assert await held.fetchone("SELECT %s::int + 1", [2]) == (3,)
+
+    run(scenario)
+
+
 def test_a_refused_statement_keeps_the_connection(live: Live) -> None:
     async def scenario() -> None:
         held = statements.loop_connection()
