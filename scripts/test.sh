@@ -47,7 +47,8 @@ if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
     >/dev/null || true
 fi
 
-if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ] && command -v apt-get >/dev/null; then
+pgbouncer_installed() { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; }
+if ! pgbouncer_installed && command -v apt-get >/dev/null; then
   echo "Installing Debian's pgbouncer for the tests of the live lessons behind a pooler..."
   (as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq pgbouncer) \
     >/dev/null || true
@@ -73,7 +74,7 @@ if $in_ci; then
   postgres_up || missing="$missing PostgreSQL"
   redis_up || missing="$missing Redis"
   [ -x /usr/bin/chromium ] || missing="$missing Chromium"
-  command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || missing="$missing PgBouncer"
+  pgbouncer_installed || missing="$missing PgBouncer"
   if [ -n "$missing" ]; then
     echo "CI needs$missing; refusing to run the suite without them." >&2
     exit 1

@@ -21,12 +21,10 @@ from classrooms import live_selectors
 from lms.accounts.models import Region, Role, School, User
 from realtime import statements
 from tests.factories import RegionFactory, SchoolFactory, make_person
+from tests.servers import pgbouncer_binary
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = "/usr/bin/chromium"
-PGBOUNCER = shutil.which("pgbouncer") or shutil.which("/usr/sbin/pgbouncer")
-
-
 MARKERS = ("postgres", "redis", "browser", "pgbouncer")
 
 
@@ -39,7 +37,7 @@ def _service_missing(marker: str) -> str | None:
         return "Redis is not configured (REDIS_URL)"
     if marker == "browser" and not shutil.which(CHROMIUM):
         return f"{CHROMIUM} is not installed"
-    if marker == "pgbouncer" and not PGBOUNCER:
+    if marker == "pgbouncer" and not pgbouncer_binary():
         return "Debian's pgbouncer is not installed"
     return None
 

@@ -343,6 +343,11 @@ def redis_server(port: int, log: Path, *, timeout: float = 10) -> Iterator[Proce
         yield process
 
 
+def pgbouncer_binary() -> str | None:
+    """Debian's pgbouncer (in /usr/sbin, which a user's PATH may leave out), if installed."""
+    return shutil.which("pgbouncer") or shutil.which("/usr/sbin/pgbouncer")
+
+
 @contextmanager
 def pgbouncer(port: int, *, ignore: Sequence[str] = (), timeout: float = 10) -> Iterator[Process]:
     """Debian's PgBouncer in transaction mode on ``port``, in front of the test's PostgreSQL
@@ -366,7 +371,8 @@ def pgbouncer(port: int, *, ignore: Sequence[str] = (), timeout: float = 10) -> 
     )
     for path in directory.iterdir():
         path.chmod(0o644)
-    binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+    binary = pgbouncer_binary()
+    assert binary is not None
     command = [binary, *(["-u", "postgres"] if os.geteuid() == 0 else []), str(config)]
     try:
         with running(

@@ -55,21 +55,6 @@ def test_a_failed_statement_asks_on_a_thread_instead(
     run(scenario)
 
 
-def test_every_loop_s_connection_is_closed_for_the_tests(live: Live) -> None:
-    """The test's loop is closed by then: the session ends from this side all the same."""
-    held: list[Any] = []
-
-    async def scenario() -> None:
-        await fanout.last_seqs([live.lesson.pk])
-        held.append(statements.loop_connection()._connection)
-
-    run(scenario)
-    backend = held[0].get_server_pid()
-    assert backend in _backends()
-    statements.close_all()
-    assert _eventually(lambda: backend not in _backends())
-
-
 def test_after_a_failed_connection_the_loop_does_not_try_again_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -226,14 +211,17 @@ def test_a_parameter_the_statement_cannot_take_keeps_the_connection(live: Live) 
     run(scenario)
 
 
-@pytest.mark.parametrize("loop_is", ["stopped", "running in another thread"])
+@pytest.mark.parametrize("loop_is", ["closed", "stopped", "running in another thread"])
 def test_a_connection_is_closed_from_outside_its_loop(live: Live, loop_is: str) -> None:
-    """Its loop would only be asked to close the socket, and may never run again."""
+    """Every loop's connection is closed for the tests, whatever became of its loop (a test's
+    has closed by then): the session ends all the same."""
     loop = asyncio.new_event_loop()
     runner = None
     try:
         held = loop.run_until_complete(_opened())
         backend = held._connection.get_server_pid()
+        if loop_is == "closed":
+            loop.close()
         if loop_is == "running in another thread":
             runner = threading.Thread(target=loop.run_forever)
             runner.start()
