@@ -74,7 +74,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -446,15 +446,15 @@ class World:
         live.lesson_start(lesson=lesson, by=teacher)
         teacher_token = AuthToken.objects.create(teacher)[1]
         tokens = [AuthToken.objects.create(pupil)[1] for pupil in pupils]
-        sessions = []
+        sessions: list[str] = []
         for pupil in pupils:
             session = SessionStore()
             session[SESSION_KEY] = str(pupil.pk)
             session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[-1]  # ModelBackend
             session[HASH_SESSION_KEY] = pupil.get_session_auth_hash()
             session.create()
-            sessions.append(session.session_key)
-        points = []
+            sessions.append(cast(str, session.session_key))  # set by create()
+        points: list[list[int]] = []
         strokes = [{"color": "#1f6feb", "width": 3, "points": points}]
         while True:
             frame = bus.event_frame(
@@ -650,7 +650,9 @@ class Bench:
             ]
             client_cpu = cpu_seconds(clients.pids) - client_before
             redis_cpu = (
-                cpu_seconds([self.redis_pid]) - redis_before if redis_before is not None else None
+                cpu_seconds([self.redis_pid]) - redis_before
+                if self.redis_pid and redis_before is not None
+                else None
             )
             if profiler is not None:
                 await profiler
@@ -753,7 +755,7 @@ class Bench:
             return 0
         from django.conf import settings
 
-        prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+        prefix = cast(dict[str, Any], settings.CHANNEL_LAYERS)["default"]["CONFIG"]["prefix"]
         group = "user.*" if stack.name == "ours" else self.group
         pattern = f"{prefix}:group:{group}"
         await asyncio.sleep(3)
@@ -884,7 +886,7 @@ class Teacher:
             ping_interval=None,
         )
         first = "snapshot" if ours else "welcome"
-        while not (await socket.recv()).startswith(f'{{"type":"{first}"'):
+        while not (await socket.recv(decode=True)).startswith(f'{{"type":"{first}"'):
             pass
         return cls(stack, world, socket)
 
