@@ -13,7 +13,8 @@ from tests.asyncrun import run_async
 pytestmark = pytest.mark.redis
 
 
-def _layer() -> Any:
+def _layer() -> tuple[dict[str, Any], Any]:
+    """The configured layer's settings, and a layer made from them as the servers make it."""
     from django.conf import settings
 
     configured = settings.CHANNEL_LAYERS["default"]
