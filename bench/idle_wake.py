@@ -58,6 +58,8 @@ async def main(args: argparse.Namespace) -> None:
 
     from realtime import wire
 
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (nothing is stored there).")
     left, right = socket.socketpair()
 
     async def python() -> None:
@@ -94,6 +96,8 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         await database.close()
         redis.close()
+        left.close()
+        right.close()
 
 
 if __name__ == "__main__":
