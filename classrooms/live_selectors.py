@@ -146,6 +146,7 @@ class _Shared:
     pupil's own part is picked from."""
 
     seq: int
+    stamp: str | None  # the ``at`` of event ``seq`` as its frame gives it (None before one)
     read_at: float
     lesson: LiveLesson  # with its class, term, school and teacher
     about: dict[str, Any]  # the lesson as the snapshot tells it
@@ -197,8 +198,24 @@ def lesson_at(lesson_id: int, seq: int) -> LiveLesson | None:
     """The lesson (with its class, term, school and teacher) as it is at event ``seq``, from
     the read its joining pupils share; None if there is no such lesson. A copy of its own:
     the caller may change it."""
+    found = lesson_stamped_at(lesson_id, seq)
+    return found[0] if found is not None else None
+
+
+def lesson_stamped_at(lesson_id: int, seq: int) -> tuple[LiveLesson, str | None] | None:
+    """``lesson_at``, and the ``at`` of event ``seq`` (None before the first event)."""
     shared = _shared(lesson_id, seq)
-    return copy.copy(shared.lesson) if shared is not None else None
+    return (copy.copy(shared.lesson), shared.stamp) if shared is not None else None
+
+
+def event_stamp(lesson_id: int, seq: int) -> str | None:
+    """The ``at`` of the lesson's event ``seq`` as its frame gives it; None if there is none."""
+    at = (
+        LessonEvent.objects.filter(lesson_id=lesson_id, seq=seq)
+        .values_list("at", flat=True)
+        .first()
+    )
+    return at.isoformat() if at is not None else None
 
 
 class _Reading:
@@ -282,6 +299,7 @@ def _shared_read(lesson_id: int, seq: int) -> _Shared | None:
     hands = Hand.objects.filter(lesson=lesson).select_related("user").order_by("raised_at", "pk")
     return _Shared(
         seq=seq,
+        stamp=event_stamp(lesson_id, seq) if seq else None,
         read_at=read_at,
         lesson=lesson,
         about={
@@ -379,7 +397,7 @@ def lesson_snapshot(
     if seq is None:
         seq = last_seq(lesson.pk)
     shared, own = _snapshot_parts(lesson, user, role, seq)
-    return {"seq": seq, "state": {**shared.shared_part(), **own}}
+    return {"seq": seq, "at": shared.stamp, "state": {**shared.shared_part(), **own}}
 
 
 def lesson_snapshot_frame(*, lesson: LiveLesson, user: User, role: LessonRole, seq: int) -> str:
@@ -389,4 +407,5 @@ def lesson_snapshot_frame(*, lesson: LiveLesson, user: User, role: LessonRole, s
     fields = [f'"{key}":{shared.written[key]}' for key in SHARED_KEYS]
     fields += [f'"{key}":{encode(value)}' for key, value in own.items()]
     state = ",".join(fields)
-    return f'{{"type":"snapshot","seq":{seq},"state":{{{state}}}}}'
+    at = encode(shared.stamp)
+    return f'{{"type":"snapshot","seq":{seq},"at":{at},"state":{{{state}}}}}'

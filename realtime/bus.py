@@ -53,6 +53,17 @@ def _event_frame(seq: int, kind: str, at: datetime, data: str) -> str:
     return f'{{"seq":{seq},"type":{encode(kind)},"at":{encode(at.isoformat())},"data":{data}}}'
 
 
+def frame_at(frame: str) -> str:
+    """The ``at`` of an event's frame as ``_event_frame`` wrote it ("" for any other text):
+    with its number, what tells one event from another that was given the same number (a
+    database that lost its last commits, failed over or restored, numbers them again)."""
+    start = frame.find(',"at":"')
+    if start < 0:
+        return ""
+    start += 7
+    return frame[start : frame.find('"', start)]
+
+
 def envelope(seq: int, audience: str, frame: str) -> str:
     """What travels between processes: ``seq``, audience and frame, split by newlines (the
     frame is JSON without raw newlines). An ephemeral message has sequence number 0."""

@@ -9,7 +9,8 @@ per-person control message that makes every socket of a person check again wheth
 may still be in the lesson (signed out, deactivated, taken out of the class).
 
 Close codes: 4401 not signed in, 4403 not (or no longer) allowed in the lesson, 4404 no such
-lesson, 4408 fell too far behind (reconnect and resume), 4410 the lesson was cancelled, 1011
+lesson, 4408 fell too far behind (reconnect and resume), 4409 the log numbered events the
+socket has again (reconnect: a snapshot follows), 4410 the lesson was cancelled, 1011
 the server failed to let the socket in (try again)."""
 
 import asyncio
@@ -105,6 +106,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
     lesson: LiveLesson
     role: LessonRole
     closing = False
+    since_at: str | None = None  # the ``at`` the client gave with ``?since=``
+    stamp: str | None = None  # the ``at`` of the event the socket starts from
 
     async def connect(self) -> None:
         self.subscriber: fanout.Subscriber | None = None
@@ -126,7 +129,7 @@ class LessonConsumer(AsyncWebsocketConsumer):
         self.joined_group = True
         self.tokens, self.refilled, self.reacted = float(BURST), time.monotonic(), 0.0
         subscriber = fanout.Subscriber(
-            user_id=user.pk, staff=False, send=self._send_text, overflow=self._overflow
+            user_id=user.pk, staff=False, send=self._send_text, close=self._cut
         )
         # In the feed before the first frames are read, so that no event falls between them;
         # it holds what arrives until ``start``.
@@ -157,10 +160,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
             # The person saw later events through another process than this one's feed has
             # passed on yet: take the log's number, not a snapshot older than what they have.
             seq = max(seq, live_selectors.last_seq(self.lesson_id))
-        lesson = live_selectors.lesson_at(self.lesson_id, seq)
-        if lesson is None:
+        found = live_selectors.lesson_stamped_at(self.lesson_id, seq)
+        if found is None:
             return 4404, seq
-        self.lesson = lesson
+        self.lesson, self.stamp = found
         return 0, seq
 
     def _language(self) -> str:
@@ -176,7 +179,12 @@ class LessonConsumer(AsyncWebsocketConsumer):
         return translation.get_language_from_request(request)
 
     def _since(self) -> int | None:
-        values = parse_qs(self.scope.get("query_string", b"").decode("latin1")).get("since")
+        """``?since=``: the number of the last event the client has. With it, ``&at=``: the
+        ``at`` of that event (``_first_frames`` checks it against the log's)."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
+        at = query.get("at")
+        self.since_at = at[0][:64] if at else None
+        values = query.get("since")
         if not values or not values[0].isdigit():
             return None
         return int(values[0])
@@ -184,9 +192,12 @@ class LessonConsumer(AsyncWebsocketConsumer):
     def _first_frames(self, since: int | None, seq: int) -> tuple[list[str], int]:
         """Either the events after ``since`` up to ``seq`` (ending with a ``synced`` frame),
         or, on a first connection or too far behind, a snapshot. A number beyond the log's end
-        gets a snapshot: the events that will carry the numbers up to it must not be skipped."""
+        gets a snapshot: the events that will carry the numbers up to it must not be skipped.
+        So does a number the log gave to another event than the client's (its ``at`` is not
+        the one the client sent): the database lost its last commits and numbered new events
+        again, and the client holds events the log does not."""
         welcome = {"type": "welcome", "you": {**live.person(self.user), "role": str(self.role)}}
-        if since is not None and since <= seq:
+        if since is not None and since <= seq and self._same_event(since):
             events = live_selectors.events_after(
                 lesson_id=self.lesson_id,
                 after=since,
@@ -200,12 +211,19 @@ class LessonConsumer(AsyncWebsocketConsumer):
                 return [
                     bus.encode(welcome),
                     *frames,
-                    bus.encode({"type": "synced", "seq": seq}),
+                    bus.encode({"type": "synced", "seq": seq, "at": self.stamp}),
                 ], seq
         snapshot = live_selectors.lesson_snapshot_frame(
             lesson=self.lesson, user=self.user, role=self.role, seq=seq
         )
         return [bus.encode(welcome), snapshot], seq
+
+    def _same_event(self, since: int) -> bool:
+        """Whether the log's event ``since`` is the client's (clients that send no ``at`` are
+        taken at their word, as before it was asked for)."""
+        if self.since_at is None or since == 0:
+            return True
+        return live_selectors.event_stamp(self.lesson_id, since) == self.since_at
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its hop to the shared sync thread before every message
@@ -232,8 +250,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
     async def _send_text(self, text: str) -> None:
         await self.base_send({"type": "websocket.send", "text": text})
 
-    async def _overflow(self) -> None:
-        await self.close(code=4408)
+    async def _cut(self, code: int) -> None:
+        await self.close(code=code)
 
     async def _frame(self, message: dict[str, Any]) -> None:
         if self.subscriber is not None:

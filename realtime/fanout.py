@@ -17,7 +17,15 @@ a gap. Its lost last event waits for the next comparison, when the feed has gone
 
 A socket whose buffer is full gets its frames queued and written by a task of its own, so a
 slow phone never holds up the others; one that cannot keep up (its queue grows past
-``MAX_QUEUED``) is closed, and its client reconnects and resumes from its last number."""
+``MAX_QUEUED``) is closed, and its client reconnects and resumes from its last number.
+
+Numbers given again: a database that loses its last commits (a failover to a standby that had
+not received them, a restore) gives their numbers to new events. A feed keeps the frames of
+its last ``RECENT`` events; when a publication or the log shows a number it passed on for
+another event (a different ``at``), or the log ends before the feed's last number, the feed
+closes its sockets with ``CLOSE_RENUMBERED`` and starts again from the log's last number. Their
+clients come back with their last number and its ``at``, which no longer match the log, and
+get a snapshot (``realtime.consumers``)."""
 
 import asyncio
 import logging
@@ -41,6 +49,9 @@ POLL_SECONDS = 2.0  # how often each process compares its feeds with the log
 IDLE_SECONDS = 30.0  # a feed without sockets keeps its subscription this long
 REDIS_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 KEEPALIVE_SECONDS = 15.0  # how often a quiet process checks its Redis connections answer
+RECENT = 256  # a feed's last events whose frames it keeps, to tell them from others
+CLOSE_BEHIND = 4408  # a socket's queue grew past MAX_QUEUED: come back and resume
+CLOSE_RENUMBERED = 4409  # the log gave numbers this socket has to other events: come back
 
 
 @cache
@@ -104,7 +115,7 @@ class Subscriber:
         user_id: int,
         staff: bool,
         send: Callable[[str], Coroutine[Any, Any, None]],
-        overflow: Callable[[], Coroutine[Any, Any, None]],
+        close: Callable[[int], Coroutine[Any, Any, None]],
     ) -> None:
         self.user_id = user_id
         self.staff = staff
@@ -113,7 +124,7 @@ class Subscriber:
         self.closed = False
         self._own = f"u{user_id}"
         self._send = send
-        self._overflow = overflow
+        self._close = close
         self._held: list[tuple[int, str, str]] = []
         self._queue: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None  # while a write waits for the socket
@@ -149,9 +160,17 @@ class Subscriber:
             return
         self._queue.append(frame)
         if len(self._queue) > MAX_QUEUED:
-            self.closed = True
-            self._queue.clear()
-            asyncio.get_running_loop().create_task(self._overflow())
+            self.cut(CLOSE_BEHIND)
+
+    def cut(self, code: int) -> None:
+        """Close the socket with ``code``; nothing more is written to it."""
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.clear()
+        task = asyncio.get_running_loop().create_task(self._close(code))
+        _closing.add(task)
+        task.add_done_callback(_closing.discard)
 
     def _write_now(self, frame: str) -> None:
         """Run the write's first step here; if it has to wait, its own task finishes it."""
@@ -185,6 +204,9 @@ class Subscriber:
             self._writer.cancel()
 
 
+_closing: set[asyncio.Task[None]] = set()  # held here: the loop keeps only weak references
+
+
 async def _resume(coroutine: Coroutine[Any, Any, None], waiting: object) -> None:
     """Finish a coroutine whose first step ran outside a task, as a task would: wait until
     the future it yielded is done, then resume it (it reads the outcome itself), until it
@@ -215,6 +237,8 @@ class Feed:
         self.pending: set[str] = set()  # debounced jobs waiting to run
         self.queued = 0  # events waiting for ``accept`` behind the lock
         self.passed = False  # an event passed on since the last comparison with the log
+        self.recent: dict[int, str] = {}  # the frames of the last RECENT events passed on
+        self.restarts = 0  # how often the log renumbered what this feed passed on
 
     def offer_now(self, seq: int, audience: str, frame: str) -> bool:
         """Pass the event on at once when nothing comes before it (it is the next number,
@@ -226,7 +250,7 @@ class Feed:
         if self.queued or self.lock.locked():
             return False
         if seq <= self.last_seq:
-            return True
+            return not self._renumbered(seq, frame)  # if so, ``accept`` restarts the feed
         if seq != self.last_seq + 1:
             return False
         self._deliver(seq, audience, frame)
@@ -237,9 +261,16 @@ class Feed:
             if subscriber.ready and subscriber.sees(audience):
                 subscriber.push(frame)
 
+    def _renumbered(self, seq: int, frame: str) -> bool:
+        """Whether this event has the number of another that was passed on."""
+        passed = self.recent.get(seq)
+        return passed is not None and bus.frame_at(passed) != bus.frame_at(frame)
+
     def _deliver(self, seq: int, audience: str, frame: str) -> None:
         self.last_seq = seq
         self.passed = True
+        self.recent[seq] = frame
+        self.recent.pop(seq - RECENT, None)
         for subscriber in tuple(self.subscribers):
             subscriber.offer(seq, audience, frame)
 
@@ -249,6 +280,8 @@ class Feed:
             return
         async with self.lock:
             if seq <= self.last_seq:
+                if self._renumbered(seq, frame):
+                    await self._restart(f"event {seq} is not the one passed on with its number")
                 return
             if seq > self.last_seq + 1:
                 await self._fill(upto=seq - 1)
@@ -261,6 +294,37 @@ class Feed:
     async def catch_up(self) -> None:
         async with self.lock:
             await self._fill()
+
+    async def rewound(self, restarts: int) -> None:
+        """The log's last number was below the feed's (``Hub._poll_once``), unless the feed
+        started again meanwhile."""
+        async with self.lock:
+            if self.restarts != restarts:
+                return
+            try:
+                await self._restart("the log ends before the last event passed on")
+            except Exception:  # the log unreachable: the next comparison tries again
+                log.warning("lesson %s: starting the feed again failed", self.lesson_id)
+
+    async def _restart(self, why: str) -> None:
+        """The log numbers events this feed passed on for others: its sockets hold events
+        the log does not. They are closed, and come back to a snapshot; the feed goes on
+        from the log's last number."""
+        last = (await last_seqs([self.lesson_id])).get(self.lesson_id, 0)
+        log.warning(
+            "lesson %s: %s (the database lost its last commits?); %s sockets start again "
+            "from event %s instead of %s",
+            self.lesson_id,
+            why,
+            len(self.subscribers),
+            last,
+            self.last_seq,
+        )
+        for subscriber in tuple(self.subscribers):
+            subscriber.cut(CLOSE_RENUMBERED)
+        self.recent.clear()
+        self.last_seq = last
+        self.restarts += 1
 
 
 class Hub:
@@ -470,16 +534,28 @@ class Hub:
             if feed.idle_since is not None and now - feed.idle_since > IDLE_SECONDS:
                 del self.feeds[feed.lesson_id]
                 await self._unsubscribe(feed)
-        quiet = [feed.lesson_id for feed in self.feeds.values() if not feed.passed]
+        # Each quiet feed's last number before the log is read: every event up to it had
+        # committed, so a log that ends before it has lost events (a later number passed on
+        # while the log is read is no sign of that).
+        quiet = {
+            feed.lesson_id: (feed.last_seq, feed.restarts)
+            for feed in self.feeds.values()
+            if not feed.passed
+        }
         for feed in self.feeds.values():
             feed.passed = False
         if not quiet:
             return
-        latest = await last_seqs(quiet)
-        for lesson_id, seq in latest.items():
-            behind = self.feeds.get(lesson_id)
-            if behind is not None and seq > behind.last_seq and not behind.lock.locked():
-                self._spawn(behind.catch_up())
+        latest = await last_seqs(list(quiet))
+        for lesson_id, (passed, restarts) in quiet.items():
+            compared = self.feeds.get(lesson_id)
+            if compared is None or compared.lock.locked():
+                continue
+            seq = latest.get(lesson_id, 0)  # no row: the log has no event of the lesson
+            if seq < passed:
+                self._spawn(compared.rewound(restarts))
+            elif seq > compared.last_seq:
+                self._spawn(compared.catch_up())
 
 
 _hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()

@@ -384,6 +384,14 @@ def test_a_live_lesson_from_scheduling_to_attendance(
 
     # When the pupil at home loses the network while the teacher writes twice (and writes
     # something themself meanwhile)
+    home_sockets: list[tuple[str, list[str]]] = []  # from now on: address, frames received
+
+    def home_socket(socket: Any) -> None:
+        frames: list[str] = []
+        home_sockets.append((socket.url, frames))
+        socket.on("framereceived", lambda payload: frames.append(payload))
+
+    home.on("websocket", home_socket)
     home_context.set_offline(True)
     expect(link_state(home)).to_have_attribute("data-state", "offline")
     say(teacher, "Биринчи эскертүү")
@@ -392,9 +400,15 @@ def test_a_live_lesson_from_scheduling_to_attendance(
     say(home, "Мен кайра келдим")
     expect(chat(home, "Биринчи эскертүү")).to_have_count(0)
 
-    # Then, back online, they have each message once and the link is live again
+    # Then, back online, they have each message once and the link is live again: what they
+    # missed was replayed after their last event, which the server found to be the log's
     home_context.set_offline(False)
     expect_live(home)
+    address, frames = home_sockets[-1]
+    assert re.search(r"\?since=\d+&at=\d{4}-", address), address
+    kinds = [json.loads(frame)["type"] for frame in frames]
+    assert "synced" in kinds, kinds
+    assert "snapshot" not in kinds, kinds
     for text in ("Биринчи эскертүү", "Экинчи эскертүү", "Салам баарыңарга!"):
         expect(chat(home, text)).to_have_count(1)
     expect(chat(teacher, "Мен кайра келдим")).to_have_count(1)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import channels.testing.application
 import pytest
@@ -219,6 +220,7 @@ async def open_socket(
     user: User | None,
     *,
     since: int | None = None,
+    at: str | None = None,
     origin: bytes | None = ORIGIN,
     token: str | None = None,
     application: Any = None,
@@ -227,7 +229,8 @@ async def open_socket(
 ) -> tuple[LessonSocket, bool, int | None]:
     """Opens a socket; answers it, whether the handshake was accepted, and the close code
     when the server closed it at once (4401, 4403, ...). ``cookie`` replaces the fresh
-    session of ``user`` (a browser's own session)."""
+    session of ``user`` (a browser's own session). ``since`` and ``at``: the last event the
+    client has, as the page's client gives them."""
     if application is None:
         from lms.asgi import application as default
 
@@ -241,7 +244,10 @@ async def open_socket(
         headers.append((b"cookie", cookie))
     elif user is not None:
         headers.append((b"cookie", await _cookie(user)))
-    path = f"/ws/lessons/{lesson.pk}/" + (f"?since={since}" if since is not None else "")
+    query = {"since": since, "at": at}
+    path = f"/ws/lessons/{lesson.pk}/"
+    if since is not None:
+        path += "?" + urlencode({key: value for key, value in query.items() if value is not None})
     communicator = WebsocketCommunicator(application, path, headers=headers)
     connected, _code = await communicator.connect(timeout=TIMEOUT)
     socket = LessonSocket(communicator)

@@ -13,7 +13,7 @@ class FakeSocket:
         self.written: list[str] = []
         self.room: asyncio.Future[None] | None = None  # while set, a write waits for it
         self.fail = False
-        self.overflowed = False
+        self.closed_with: int | None = None
 
     async def send(self, text: str) -> None:
         if self.fail:
@@ -30,12 +30,12 @@ class FakeSocket:
         if room is not None:
             room.set_result(None)
 
-    async def overflow(self) -> None:
-        self.overflowed = True
+    async def close(self, code: int) -> None:
+        self.closed_with = code
 
 
 def subscriber(socket: FakeSocket) -> fanout.Subscriber:
-    found = fanout.Subscriber(user_id=1, staff=False, send=socket.send, overflow=socket.overflow)
+    found = fanout.Subscriber(user_id=1, staff=False, send=socket.send, close=socket.close)
     found.start(0)
     return found
 
@@ -80,7 +80,7 @@ def test_a_socket_that_cannot_keep_up_is_cut_off() -> None:
             pupil.push(str(number))
         await asyncio.sleep(0.01)
         assert pupil.closed
-        assert socket.overflowed
+        assert socket.closed_with == fanout.CLOSE_BEHIND
         pupil.stop()
         socket.drain()
         await asyncio.sleep(0.01)

@@ -456,12 +456,13 @@ def test_a_reconnecting_pupil_gets_only_what_they_may_see(live: Live) -> None:
     hand_raise(lesson=live.lesson, by=live.student_x)  # 4: staff and student_x
     hand_raise(lesson=live.lesson, by=live.student)  # 5: staff and student
     chat_send(lesson=live.lesson, by=live.teacher, text="Hello")  # 6: everyone
+    last = LessonEvent.objects.get(lesson=live.lesson, seq=6).at.isoformat()
 
     async def scenario() -> None:
         pupil, accepted, code = await open_socket(live.lesson, live.student, since=1)
         assert (accepted, code) == (True, None)
         synced = await pupil.until("synced")
-        assert synced == {"type": "synced", "seq": 6}
+        assert synced == {"type": "synced", "seq": 6, "at": last}  # event 6's, to come back with
         assert [frame["type"] for frame in pupil.frames] == [
             "welcome",
             "poll.opened",
@@ -475,7 +476,7 @@ def test_a_reconnecting_pupil_gets_only_what_they_may_see(live: Live) -> None:
         assert teacher.seqs() == [3, 4, 5, 6]
         # Up to date already: nothing but the synced frame.
         quiet, _a, _c = await open_socket(live.lesson, live.student, since=6)
-        assert await quiet.receive() == {"type": "synced", "seq": 6}
+        assert await quiet.receive() == {"type": "synced", "seq": 6, "at": last}
         for socket in (pupil, teacher, quiet):
             await socket.close()
 

@@ -43,6 +43,7 @@
     this.options = options;
     this.text = options.text || {};
     this.seq = null; // the number of the last event applied; null before the first snapshot
+    this.at = null; // that event's "at": the server checks it is still the log's event seq
     this.pending = new Map(); // id -> {text, resolve, reject, sentAt}
     this.prefix = prefix();
     this.counter = 0;
@@ -69,6 +70,9 @@
     }
     if (this.seq !== null) {
       url += (url.indexOf("?") < 0 ? "?" : "&") + "since=" + this.seq;
+      if (this.at) {
+        url += "&at=" + encodeURIComponent(this.at);
+      }
     }
     return url;
   };
@@ -223,12 +227,14 @@
     switch (frame.type) {
       case "snapshot":
         this.seq = frame.seq;
+        this.at = frame.at || null;
         (on.onSnapshot || noop)(frame.state, frame.seq);
         this.synced();
         return;
       case "synced":
         if (this.seq === null || frame.seq > this.seq) {
           this.seq = frame.seq;
+          this.at = frame.at || null;
         }
         this.synced();
         return;
@@ -258,6 +264,7 @@
             return; // had it already (in the snapshot, or replayed)
           }
           this.seq = frame.seq;
+          this.at = frame.at || null;
           (on.onEvent || noop)(frame);
         } else {
           (on.onEphemeral || noop)(frame);
