@@ -2,8 +2,11 @@
 each type is served (shown in the page, or only downloaded)."""
 
 import posixpath
+from collections.abc import AsyncIterator, Iterator
+from typing import cast
 
 import filetype
+from asgiref.sync import sync_to_async
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse
 
@@ -62,10 +65,28 @@ def clean_file_name(name: str) -> str:
     return (base.strip(". ") or "file")[:200]
 
 
-def stored_file_response(stored: FieldFile, *, content_type: str, name: str) -> FileResponse:
+class StoredFileResponse(FileResponse):
+    """A file that an ASGI server sends a block at a time, each read on a thread as its turn
+    comes. Django's ASGI handler reads a synchronous file response into a list first: the
+    whole file in memory (a 200 MB video, once for each pupil downloading it) before the first
+    byte goes out. Under WSGI and in the test client it is an ordinary ``FileResponse``."""
+
+    block_size = 64 * 1024
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        blocks = iter(cast(Iterator[bytes], self.streaming_content))  # a file's: synchronous
+
+        def read() -> bytes | None:
+            return next(blocks, None)
+
+        while (block := await sync_to_async(read, thread_sensitive=False)()) is not None:
+            yield block
+
+
+def stored_file_response(stored: FieldFile, *, content_type: str, name: str) -> StoredFileResponse:
     """A stored upload, with the type found in its bytes: shown in the page only for images,
     audio, video and PDF, downloaded otherwise, and browsers told not to guess types."""
-    response = FileResponse(
+    response = StoredFileResponse(
         stored.open("rb"),
         content_type=content_type,
         as_attachment=not shown_inline(content_type),

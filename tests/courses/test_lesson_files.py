@@ -2,20 +2,25 @@
 client claims), stored under a random name inside MEDIA_ROOT, served with the sniffed type,
 and only to the people who may see the lesson; their sizes count in the lesson's data cost."""
 
+import os
 import struct
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.handlers.asgi import ASGIHandler
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from courses import services
 from courses.models import Lesson, LessonFile
-from courses.uploads import clean_file_name
+from courses.uploads import StoredFileResponse, clean_file_name, stored_file_response
 from tests.accounts.expectations import assert_error
+from tests.asyncrun import run_async
 from tests.courses.conftest import Courses
 from tests.courses.factories import Classes, make_classes
 
@@ -523,3 +528,30 @@ def test_data_cost_counts_text_and_files(courses: Courses) -> None:
     expected = text_bytes + len(PDF) + len(PNG) + len(WEBM)
     for cost in costs():
         assert cost["bytes"] == expected
+
+
+def test_a_file_is_sent_a_block_at_a_time_by_the_asgi_server(media_root: Path) -> None:
+    """Under ASGI (the production server), a stored file goes out as it is read, not read
+    whole into memory first: Django's handler does that to a plain file response, and warns."""
+    content = os.urandom(1_000_000)  # a video's first megabyte
+    (media_root / "clip.mp4").write_bytes(content)
+    stored = FieldFile(None, LessonFile._meta.get_field("file"), "clip.mp4")
+    response = stored_file_response(stored, content_type="video/mp4", name="clip.mp4")
+    read_before_first_block: list[int] = []
+    body: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            if not body:
+                read_before_first_block.append(response.file_to_stream.tell())
+            body.append(message["body"])
+
+    async def serve() -> None:
+        await ASGIHandler().send_response(response, send)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="StreamingHttpResponse must consume")
+        run_async(serve)
+    response.file_to_stream.close()  # (``close()`` would also end the request: signals)
+    assert b"".join(body) == content
+    assert read_before_first_block == [StoredFileResponse.block_size]
