@@ -189,9 +189,14 @@ _reading: dict[tuple[int, int], "_Reading"] = {}  # reads under way, by lesson a
 _shared_lock = threading.Lock()
 
 
-def forget_shared_reads() -> None:
+def forget_shared_reads(lesson_id: int | None = None) -> None:
+    """Drop the shared reads (of one lesson): a process whose feed was ahead of the log (the
+    database lost its last commits) may have read a lesson at a number the log gave again."""
     with _shared_lock:
-        _shared_reads.clear()
+        if lesson_id is None:
+            _shared_reads.clear()
+        else:
+            _shared_reads.pop(lesson_id, None)
 
 
 def lesson_at(lesson_id: int, seq: int) -> LiveLesson | None:
@@ -256,7 +261,8 @@ def _shared(lesson_id: int, seq: int) -> _Shared | None:
                 for old_id, old in list(_shared_reads.items()):  # lessons nobody joins any more
                     if read.read_at - old.read_at >= SHARED_SECONDS:
                         del _shared_reads[old_id]
-                _shared_reads[lesson_id] = read
+                if read.stamp is not None or not seq:  # else the log ends before ``seq``
+                    _shared_reads[lesson_id] = read
             if mine:
                 reading.read = read
         return read

@@ -84,6 +84,8 @@ async def _renew_presences(ids: set[int]) -> None:
             log.warning("renewing %s presence intervals failed", len(ids))
 
 
+fanout.restarted.append(live_selectors.forget_shared_reads)
+
 LAYER_SLOTS = 32  # group changes on the channel layer at once, per process
 _layer_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = (
     weakref.WeakKeyDictionary()
@@ -141,6 +143,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
         if isinstance(joined, int):  # refused: out of the feed, and nothing it sends is read
             fanout.hub().leave(self.lesson_id, subscriber)
             self.subscriber = None
+            if joined == fanout.CLOSE_RENUMBERED:
+                fanout.hub().verify(self.lesson_id)
             await self.close(code=joined)
             return
         frames, seq = joined
@@ -164,6 +168,10 @@ class LessonConsumer(AsyncWebsocketConsumer):
         if found is None:
             return 4404, seq
         self.lesson, self.stamp = found
+        if seq and self.stamp is None:
+            # No event has the feed's last number: the log lost its last commits, and the
+            # feed has not noticed yet. The client comes back once it has (``_refused``).
+            return fanout.CLOSE_RENUMBERED, seq
         return 0, seq
 
     def _language(self) -> str:

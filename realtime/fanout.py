@@ -20,12 +20,13 @@ slow phone never holds up the others; one that cannot keep up (its queue grows p
 ``MAX_QUEUED``) is closed, and its client reconnects and resumes from its last number.
 
 Numbers given again: a database that loses its last commits (a failover to a standby that had
-not received them, a restore) gives their numbers to new events. A feed keeps the frames of
-its last ``RECENT`` events; when a publication or the log shows a number it passed on for
-another event (a different ``at``), or the log ends before the feed's last number, the feed
-closes its sockets with ``CLOSE_RENUMBERED`` and starts again from the log's last number. Their
-clients come back with their last number and its ``at``, which no longer match the log, and
-get a snapshot (``realtime.consumers``)."""
+not received them, a restore) gives their numbers to new events. A feed keeps the ``at`` of
+its last ``RECENT`` events (read from the log when it opens, then of each event it passes
+on); when a publication or the log shows one of those numbers for another event (a different
+``at``), or the log ends before the feed's last number, the feed closes its sockets with
+``CLOSE_RENUMBERED`` and starts again from the log. Their clients come back with their last
+number and its ``at``, which no longer match the log, and get a snapshot
+(``realtime.consumers``)."""
 
 import asyncio
 import logging
@@ -49,9 +50,13 @@ POLL_SECONDS = 2.0  # how often each process compares its feeds with the log
 IDLE_SECONDS = 30.0  # a feed without sockets keeps its subscription this long
 REDIS_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)
 KEEPALIVE_SECONDS = 15.0  # how often a quiet process checks its Redis connections answer
-RECENT = 256  # a feed's last events whose frames it keeps, to tell them from others
+RECENT = 256  # a feed's last events whose times it keeps, to tell them from others
 CLOSE_BEHIND = 4408  # a socket's queue grew past MAX_QUEUED: come back and resume
 CLOSE_RENUMBERED = 4409  # the log gave numbers this socket has to other events: come back
+
+# Told a lesson's id when its feed starts again: what was read of the lesson while the feed was
+# ahead of the log is dropped (``realtime.consumers`` adds the shared snapshot reads').
+restarted: list[Callable[[int], None]] = []
 
 
 @cache
@@ -66,6 +71,17 @@ def _frames_after(lesson_id: int, after: int, upto: int | None) -> list[tuple[in
     if upto is not None:
         events = events.filter(seq__lte=upto)
     return bus.event_frames(events.order_by("seq"))
+
+
+def _stamps(lesson_id: int, upto: int) -> dict[int, str]:
+    """The ``at`` of the lesson's last ``RECENT`` events up to ``upto``, by number."""
+    rows = LessonEvent.objects.filter(
+        lesson_id=lesson_id, seq__gt=upto - RECENT, seq__lte=upto
+    ).values_list("seq", "at")
+    return {seq: at.isoformat() for seq, at in rows}
+
+
+stamps = db(_stamps)
 
 
 def _last_seqs(lesson_ids: list[int]) -> dict[int, int]:
@@ -237,8 +253,7 @@ class Feed:
         self.pending: set[str] = set()  # debounced jobs waiting to run
         self.queued = 0  # events waiting for ``accept`` behind the lock
         self.passed = False  # an event passed on since the last comparison with the log
-        self.recent: dict[int, str] = {}  # the frames of the last RECENT events passed on
-        self.restarts = 0  # how often the log renumbered what this feed passed on
+        self.recent: dict[int, str] = {}  # the ``at`` of the last RECENT events, by number
 
     def offer_now(self, seq: int, audience: str, frame: str) -> bool:
         """Pass the event on at once when nothing comes before it (it is the next number,
@@ -264,12 +279,12 @@ class Feed:
     def _renumbered(self, seq: int, frame: str) -> bool:
         """Whether this event has the number of another that was passed on."""
         passed = self.recent.get(seq)
-        return passed is not None and bus.frame_at(passed) != bus.frame_at(frame)
+        return passed is not None and passed != bus.frame_at(frame)
 
     def _deliver(self, seq: int, audience: str, frame: str) -> None:
         self.last_seq = seq
         self.passed = True
-        self.recent[seq] = frame
+        self.recent[seq] = bus.frame_at(frame)
         self.recent.pop(seq - RECENT, None)
         for subscriber in tuple(self.subscribers):
             subscriber.offer(seq, audience, frame)
@@ -295,22 +310,33 @@ class Feed:
         async with self.lock:
             await self._fill()
 
-    async def rewound(self, restarts: int) -> None:
-        """The log's last number was below the feed's (``Hub._poll_once``), unless the feed
-        started again meanwhile."""
-        async with self.lock:
-            if self.restarts != restarts:
-                return
-            try:
-                await self._restart("the log ends before the last event passed on")
-            except Exception:  # the log unreachable: the next comparison tries again
-                log.warning("lesson %s: starting the feed again failed", self.lesson_id)
+    async def open(self) -> None:
+        """The log's last number, and the times of the events before it."""
+        last = (await last_seqs([self.lesson_id])).get(self.lesson_id, 0)
+        self.recent = await stamps(self.lesson_id, last)
+        self.last_seq = last
 
-    async def _restart(self, why: str) -> None:
+    async def verify(self) -> None:
+        """Start again if the log ends before the last event passed on (``Hub._poll_once``;
+        a socket that found no event with the feed's last number). Under the lock no event is
+        passed on, so every number up to the feed's has committed: a log that ends before it
+        has lost events."""
+        async with self.lock:
+            try:
+                last = (await last_seqs([self.lesson_id])).get(self.lesson_id)
+                if last is not None and last < self.last_seq:
+                    await self._restart("the log ends before the last event passed on", last)
+            except Exception:  # the log unreachable: the next comparison tries again
+                log.warning("lesson %s: checking the log failed", self.lesson_id, exc_info=True)
+
+    async def _restart(self, why: str, last: int | None = None) -> None:
         """The log numbers events this feed passed on for others: its sockets hold events
         the log does not. They are closed, and come back to a snapshot; the feed goes on
-        from the log's last number."""
-        last = (await last_seqs([self.lesson_id])).get(self.lesson_id, 0)
+        from the log's last number. (Nothing waits between the sockets closing and the new
+        number: a socket joins before, and is closed, or after, at the log's number.)"""
+        if last is None:
+            last = (await last_seqs([self.lesson_id])).get(self.lesson_id, 0)
+        recent = await stamps(self.lesson_id, last)
         log.warning(
             "lesson %s: %s (the database lost its last commits?); %s sockets start again "
             "from event %s instead of %s",
@@ -322,9 +348,10 @@ class Feed:
         )
         for subscriber in tuple(self.subscribers):
             subscriber.cut(CLOSE_RENUMBERED)
-        self.recent.clear()
+        self.recent = recent
         self.last_seq = last
-        self.restarts += 1
+        for forget in restarted:
+            forget(self.lesson_id)
 
 
 class Hub:
@@ -370,6 +397,12 @@ class Hub:
         feed.subscribers.add(subscriber)
         return feed
 
+    def verify(self, lesson_id: int) -> None:
+        """Have the lesson's feed check it is not ahead of the log (``Feed.verify``)."""
+        feed = self.feeds.get(lesson_id)
+        if feed is not None:
+            self._spawn(feed.verify())
+
     def leave(self, lesson_id: int, subscriber: Subscriber) -> None:
         subscriber.stop()
         feed = self.feeds.get(lesson_id)
@@ -382,7 +415,7 @@ class Hub:
     async def _open(self, feed: Feed) -> None:
         if settings.REDIS_URL:
             await self._subscribe(feed)
-        feed.last_seq = (await last_seqs([feed.lesson_id])).get(feed.lesson_id, 0)
+        await feed.open()
 
     # --- Redis pub/sub (``realtime.wire``) ---------------------------------------------------
     def _channel(self, lesson_id: int) -> bytes:
@@ -537,23 +570,19 @@ class Hub:
         # Each quiet feed's last number before the log is read: every event up to it had
         # committed, so a log that ends before it has lost events (a later number passed on
         # while the log is read is no sign of that).
-        quiet = {
-            feed.lesson_id: (feed.last_seq, feed.restarts)
-            for feed in self.feeds.values()
-            if not feed.passed
-        }
+        quiet = {feed.lesson_id: feed.last_seq for feed in self.feeds.values() if not feed.passed}
         for feed in self.feeds.values():
             feed.passed = False
         if not quiet:
             return
         latest = await last_seqs(list(quiet))
-        for lesson_id, (passed, restarts) in quiet.items():
+        for lesson_id, passed in quiet.items():
             compared = self.feeds.get(lesson_id)
-            if compared is None or compared.lock.locked():
+            seq = latest.get(lesson_id)  # none: the lesson is gone, or has no event yet
+            if compared is None or compared.lock.locked() or seq is None:
                 continue
-            seq = latest.get(lesson_id, 0)  # no row: the log has no event of the lesson
             if seq < passed:
-                self._spawn(compared.rewound(restarts))
+                self._spawn(compared.verify())
             elif seq > compared.last_seq:
                 self._spawn(compared.catch_up())
 
