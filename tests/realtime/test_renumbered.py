@@ -16,7 +16,7 @@ from django.db import transaction
 from classrooms.live import board_strokes
 from realtime import bus, fanout
 from realtime.models import LessonEvent, LessonStream
-from tests.realtime.conftest import Live, joined, open_socket, run, start
+from tests.realtime.conftest import LessonSocket, Live, joined, open_socket, run, start
 from tests.realtime.test_protocol_board import stroke
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,6 +35,17 @@ def lose_after(live: Live, seq: int) -> None:
 
 def stamp(live: Live, seq: int) -> str:
     return LessonEvent.objects.get(lesson=live.lesson, seq=seq).at.isoformat()
+
+
+async def lost_after_seeing(live: Live) -> tuple[LessonSocket, dict[str, Any]]:
+    """A pupil who was passed events 2 to 4 (strokes), then the log's loss of 3 and 4: the
+    socket, and the last event it has."""
+    pupil, _s = await joined(live.lesson, live.student)
+    for color in ("#000001", "#000002", "#000003"):
+        await database_sync_to_async(draw)(live, color)
+    last = await pupil.event("board.strokes", seq=4)
+    await database_sync_to_async(lose_after)(live, 2)
+    return pupil, last
 
 
 def colors(snapshot: dict[str, Any]) -> list[str]:
@@ -90,11 +101,7 @@ def test_a_feed_hearing_a_number_again_sends_its_sockets_to_a_snapshot(live: Liv
     start(live)
 
     async def scenario() -> None:
-        pupil, _s = await joined(live.lesson, live.student)
-        for color in ("#000001", "#000002", "#000003"):
-            await database_sync_to_async(draw)(live, color)
-        last = await pupil.event("board.strokes", seq=4)
-        await database_sync_to_async(lose_after)(live, 2)
+        pupil, last = await lost_after_seeing(live)
         await database_sync_to_async(draw)(live, "#0000a3")  # 3 again, published
         assert await _closed(pupil) == fanout.CLOSE_RENUMBERED
         feed = fanout.hub().feeds[live.lesson.pk]
@@ -177,11 +184,7 @@ def test_a_socket_joining_while_the_feed_is_ahead_of_the_log_comes_back_to_the_l
     start(live)
 
     async def scenario() -> None:
-        pupil, _s = await joined(live.lesson, live.student)
-        for color in ("#000001", "#000002", "#000003"):
-            await database_sync_to_async(draw)(live, color)
-        last = await pupil.event("board.strokes", seq=4)
-        await database_sync_to_async(lose_after)(live, 2)  # nothing published since
+        pupil, last = await lost_after_seeing(live)  # nothing published since
 
         late, accepted, code = await open_socket(live.lesson, live.student_x)
         assert (accepted, code) == (True, fanout.CLOSE_RENUMBERED)
