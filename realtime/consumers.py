@@ -170,7 +170,8 @@ class LessonConsumer(AsyncWebsocketConsumer):
         self.lesson, self.stamp = found
         if seq and self.stamp is None:
             # No event has the feed's last number: the log lost its last commits, and the
-            # feed has not noticed yet. The client comes back once it has (``_refused``).
+            # feed has not noticed yet. ``connect`` closes the socket and has the feed check
+            # the log; the client comes back to the log's state.
             return fanout.CLOSE_RENUMBERED, seq
         return 0, seq
 
