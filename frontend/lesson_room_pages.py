@@ -234,7 +234,7 @@ def slide_image(request: HttpRequest, lesson_id: int, position: int) -> HttpResp
     if slide is None:
         raise Http404
     return stored_file_response(
-        slide.image, content_type=slide.content_type, name=f"slide-{position + 1}.webp"
+        request, slide.image, content_type=slide.content_type, name=f"slide-{position + 1}.webp"
     )
 
 

@@ -62,7 +62,7 @@ class LiveLessonSlideApi(APIView):
         if slide is None:
             raise Http404
         return stored_file_response(
-            slide.image, content_type=slide.content_type, name=f"slide-{position + 1}.webp"
+            request, slide.image, content_type=slide.content_type, name=f"slide-{position + 1}.webp"
         )
 
 

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -509,8 +510,11 @@ class LessonFileDownloadApi(APIView):
     in the page; nothing else is served inline, and browsers are told not to guess types."""
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    def get(self, request: Request, file_id: int) -> FileResponse:
+    def get(self, request: Request, file_id: int) -> HttpResponseBase:
         lesson_file = _visible_file(request, file_id)
         return uploads.stored_file_response(
-            lesson_file.file, content_type=lesson_file.content_type, name=lesson_file.original_name
+            request,
+            lesson_file.file,
+            content_type=lesson_file.content_type,
+            name=lesson_file.original_name,
         )

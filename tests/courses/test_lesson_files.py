@@ -13,12 +13,19 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.handlers.asgi import ASGIHandler
 from django.db.models.fields.files import FieldFile
+from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from courses import services
 from courses.models import Lesson, LessonFile
-from courses.uploads import StoredFileResponse, clean_file_name, stored_file_response
+from courses.uploads import (
+    UNSATISFIABLE,
+    StoredFileResponse,
+    byte_range,
+    clean_file_name,
+    stored_file_response,
+)
 from tests.accounts.expectations import assert_error
 from tests.asyncrun import run_async
 from tests.courses.conftest import Courses
@@ -536,7 +543,9 @@ def test_a_file_is_sent_a_block_at_a_time_by_the_asgi_server(media_root: Path) -
     content = os.urandom(1_000_000)  # a video's first megabyte
     (media_root / "clip.mp4").write_bytes(content)
     stored = FieldFile(None, LessonFile._meta.get_field("file"), "clip.mp4")
-    response = stored_file_response(stored, content_type="video/mp4", name="clip.mp4")
+    request = RequestFactory().get("/")
+    response = stored_file_response(request, stored, content_type="video/mp4", name="clip.mp4")
+    assert isinstance(response, StoredFileResponse)
     read_before_first_block: list[int] = []
     body: list[bytes] = []
 
@@ -555,3 +564,159 @@ def test_a_file_is_sent_a_block_at_a_time_by_the_asgi_server(media_root: Path) -
     response.file_to_stream.close()  # (``close()`` would also end the request: signals)
     assert b"".join(body) == content
     assert read_before_first_block == [StoredFileResponse.block_size]
+
+
+# --- parts of a file: a phone seeks in a video, or resumes a download ------------------------
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("bytes=0-99", (0, 99)),
+        ("bytes=10-10", (10, 10)),
+        ("bytes=900-", (900, 999)),
+        ("bytes=-100", (900, 999)),
+        ("bytes=-5000", (0, 999)),  # more than the file: all of it
+        ("bytes=990-5000", (990, 999)),  # past the end: up to the end
+        ("BYTES=1-2", (1, 2)),  # the unit is case-insensitive
+        (" bytes=1-2 ", (1, 2)),
+        ("bytes=1000-", UNSATISFIABLE),
+        ("bytes=1000-1001", UNSATISFIABLE),
+        ("bytes=-0", UNSATISFIABLE),
+        ("bytes=5-2", None),  # not a range: the whole file
+        ("bytes=0-1,5-6", None),  # several: the whole file
+        ("bytes=-", None),
+        ("bytes=a-b", None),
+        ("items=0-1", None),
+        ("bytes 0-1", None),
+        ("", None),
+    ],
+)
+def test_a_range_header_is_read_as_rfc_9110_says(header: str, expected: Any) -> None:
+    assert byte_range(header, 1000) == expected
+
+
+def test_an_empty_file_has_no_part_to_send() -> None:
+    assert byte_range("bytes=0-", 0) == UNSATISFIABLE
+    assert byte_range("bytes=-1", 0) == UNSATISFIABLE
+
+
+VIDEO = MP4 + bytes(range(256)) * 4  # 1,112 bytes, every part different
+
+
+@pytest.fixture
+def video(classes: Classes) -> int:
+    lesson = classes.courses.lesson_published
+    created = upload(classes.client("author"), lesson, "v.mp4", VIDEO, kind="video")
+    assert created.status_code == 201, created.content
+    return int(created.json()["id"])
+
+
+def fetch(classes: Classes, file_id: int, **headers: str) -> tuple[Any, bytes]:
+    response = classes.client("student_a1").get(
+        reverse("api:lesson-file-download", args=[file_id]), headers=headers
+    )
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, content
+
+
+def test_a_whole_file_says_parts_may_be_asked_and_is_not_gzipped(
+    classes: Classes, video: int
+) -> None:
+    response, content = fetch(classes, video, accept_encoding="gzip, deflate, br")
+    assert response.status_code == 200
+    assert content == VIDEO
+    assert response["Accept-Ranges"] == "bytes"
+    assert response["Content-Length"] == str(len(VIDEO))  # a download's progress
+    assert not response.has_header("Content-Encoding")
+    assert response.has_header("Last-Modified")
+
+
+@pytest.mark.parametrize(
+    ("header", "first", "last"),
+    [
+        ("bytes=100-199", 100, 199),
+        ("bytes=1000-", 1000, len(VIDEO) - 1),
+        ("bytes=-12", len(VIDEO) - 12, len(VIDEO) - 1),
+        ("bytes=1100-99999", 1100, len(VIDEO) - 1),
+    ],
+)
+def test_a_range_request_gets_that_part(
+    classes: Classes, video: int, header: str, first: int, last: int
+) -> None:
+    response, content = fetch(classes, video, range=header, accept_encoding="gzip")
+    assert response.status_code == 206
+    assert content == VIDEO[first : last + 1]
+    assert response["Content-Range"] == f"bytes {first}-{last}/{len(VIDEO)}"
+    assert response["Content-Length"] == str(last - first + 1)
+    assert response["Content-Type"] == "video/mp4"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert not response.has_header("Content-Encoding")
+
+
+def test_a_range_beyond_the_end_is_refused_with_the_size(classes: Classes, video: int) -> None:
+    response, content = fetch(classes, video, range=f"bytes={len(VIDEO)}-")
+    assert response.status_code == 416
+    assert response["Content-Range"] == f"bytes */{len(VIDEO)}"
+    assert content == b""
+
+
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "bytes=9-3", "lines=1-2"])
+def test_a_range_we_do_not_serve_gets_the_whole_file(
+    classes: Classes, video: int, header: str
+) -> None:
+    response, content = fetch(classes, video, range=header)
+    assert response.status_code == 200
+    assert content == VIDEO
+
+
+def test_a_download_resumes_only_while_the_file_is_the_same(classes: Classes, video: int) -> None:
+    """``If-Range``: a browser resuming a download sends the date it had; the part comes only
+    if the file still has it, else the whole (new) file."""
+    first, _ = fetch(classes, video)
+    modified = first["Last-Modified"]
+    same, content = fetch(classes, video, range="bytes=500-", if_range=modified)
+    assert same.status_code == 206
+    assert content == VIDEO[500:]
+    for other in ("Mon, 01 Jan 2024 00:00:00 GMT", '"an-etag"'):
+        changed, content = fetch(classes, video, range="bytes=500-", if_range=other)
+        assert changed.status_code == 200
+        assert content == VIDEO
+
+
+def test_a_part_goes_to_those_who_may_see_the_file_only(classes: Classes, video: int) -> None:
+    response = classes.client("student_b1").get(
+        reverse("api:lesson-file-download", args=[video]), headers={"range": "bytes=0-9"}
+    )
+    assert response.status_code == 404
+
+
+def test_a_part_is_sent_a_block_at_a_time_by_the_asgi_server(media_root: Path) -> None:
+    """Under ASGI a part is streamed as the whole file is, and reading stops at its end."""
+    content = os.urandom(1_000_000)
+    (media_root / "clip.mp4").write_bytes(content)
+    stored = FieldFile(None, LessonFile._meta.get_field("file"), "clip.mp4")
+    request = RequestFactory().get("/", headers={"range": "bytes=200000-399999"})
+    response = stored_file_response(request, stored, content_type="video/mp4", name="clip.mp4")
+    assert isinstance(response, StoredFileResponse)
+    messages: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="StreamingHttpResponse must consume")
+        run_async(lambda: ASGIHandler().send_response(response, send))
+    start, *bodies = messages
+    assert start["status"] == 206
+    assert (b"Content-Range", b"bytes 200000-399999/1000000") in start["headers"]
+    blocks = [message["body"] for message in bodies if message.get("body")]
+    assert b"".join(blocks) == content[200_000:400_000]
+    assert max(len(block) for block in blocks) == StoredFileResponse.block_size
+    file = response.file_to_stream._file  # type: ignore[union-attr]
+    assert file.tell() == 400_000  # nothing read past the part
+    file.close()
+
+
+def test_other_responses_are_still_gzipped(classes: Classes) -> None:
+    response = classes.client("author").get("/api/schema/", headers={"accept-encoding": "gzip"})
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"

@@ -3,7 +3,8 @@ what waits for them, read a submission and mark it (and may mark it again), and 
 override to give the grade back to the marked work."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -130,7 +131,7 @@ class SubmissionFileDownloadApi(APIView):
     type found in its bytes; only images, audio and PDF may be shown in the page."""
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
-    def get(self, request: Request, file_id: int) -> FileResponse:
+    def get(self, request: Request, file_id: int) -> HttpResponseBase:
         item = (
             SubmissionFile.objects.select_related("attempt__assessment__cohort")
             .filter(pk=file_id)
@@ -142,5 +143,5 @@ class SubmissionFileDownloadApi(APIView):
         ):
             raise Http404
         return uploads.stored_file_response(
-            item.file, content_type=item.content_type, name=item.original_name
+            request, item.file, content_type=item.content_type, name=item.original_name
         )
