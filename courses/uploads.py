@@ -126,17 +126,25 @@ def byte_range(header: str, size: int) -> tuple[int, int] | str | None:
     if not first_text:  # the last N bytes
         if not last_text:
             return None
-        suffix = int(last_text)
-        if suffix == 0 or size == 0:
+        suffix = _position(last_text)
+        if suffix == 0:
             return UNSATISFIABLE
+        if size == 0:  # nothing to send but the (empty) whole
+            return None
         return max(0, size - suffix), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
+    first = _position(first_text)
+    last = _position(last_text) if last_text else size - 1
     if last_text and last < first:
         return None
     if first >= size:
         return UNSATISFIABLE
     return first, min(last, size - 1)
+
+
+def _position(digits: str) -> int:
+    """A position in a file. A number with more digits than any file's size is past every
+    end (and Python refuses to read an integer of thousands of digits)."""
+    return int(digits) if len(digits) <= 18 else 1 << 63
 
 
 def stored_file_response(
@@ -152,7 +160,7 @@ def stored_file_response(
     modified = _last_modified(stored)
     wanted = None
     header = request.headers.get("Range")
-    if header and request.method in ("GET", "HEAD"):
+    if header and request.method == "GET":  # RFC 9110 14.2: ranges of GET only
         if_range = request.headers.get("If-Range")
         if if_range is None or (modified is not None and if_range.strip() == modified):
             wanted = byte_range(header, size)
