@@ -1,6 +1,7 @@
 """What lessons may carry as files: the allow-list of types, read from a file's bytes, and how
 each type is served (shown in the page, or only downloaded)."""
 
+import logging
 import posixpath
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -9,9 +10,11 @@ from typing import IO, cast
 import filetype
 from asgiref.sync import sync_to_async
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.utils.http import http_date
 from rest_framework.request import Request
+
+log = logging.getLogger(__name__)
 
 # Types recognised from their first bytes, and whether a browser may show them inline. SVG,
 # HTML and anything else that can carry script is not on the list at all.
@@ -156,7 +159,13 @@ def stored_file_response(
     A ``Range`` request gets that part of the file (206), so that a phone can seek in a lesson
     video and resume a download its link dropped, instead of starting again; ``If-Range``
     with another date than the file's gets the whole file."""
-    size = stored.size
+    try:
+        size = stored.size
+    except FileNotFoundError:
+        # The row is there and the bytes are not (media not restored with the database):
+        # the reader is told it is not found, the operators why.
+        log.error("stored file %s is missing from the storage", stored.name)
+        raise Http404 from None
     modified = _last_modified(stored)
     wanted = None
     header = request.headers.get("Range")

@@ -737,3 +737,18 @@ def test_other_responses_are_still_gzipped(classes: Classes) -> None:
     response = classes.client("author").get("/api/schema/", headers={"accept-encoding": "gzip"})
     assert response.status_code == 200
     assert response["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.parametrize("headers", [{}, {"range": "bytes=0-9"}])
+def test_a_file_missing_from_the_storage_is_not_found(
+    classes: Classes, video: int, media_root: Path, headers: dict[str, str], caplog: Any
+) -> None:
+    """A file whose bytes are gone (media not restored with the database) answers 404 and is
+    logged, not a server error."""
+    for path in stored_files(media_root):
+        path.unlink()
+    response = classes.client("student_a1").get(
+        reverse("api:lesson-file-download", args=[video]), headers=headers
+    )
+    assert response.status_code == 404
+    assert "missing from the storage" in caplog.text
